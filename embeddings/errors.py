@@ -1,0 +1,31 @@
+"""Domain errors of the embeddings package; interfaces translate them at the edge."""
+from __future__ import annotations
+
+
+class PilcrowError(Exception):
+    """Base of every error Pilcrow raises on purpose."""
+
+
+class CableParseError(PilcrowError):
+    """A file (or one row of it) holds no readable cable."""
+
+    def __init__(self, path: str, reason: str, row: int | None = None):
+        self.path, self.reason, self.row = str(path), reason, row
+        where = f"{self.path}:row {row}" if row is not None else self.path
+        super().__init__(f"{where}: {reason}")
+
+
+class IndexMismatchError(PilcrowError):
+    """The index on disk was built differently (format, model, dimension) or is damaged."""
+
+
+class IndexNotFoundError(PilcrowError):
+    """No index at the given folder."""
+
+
+class NotFoundError(PilcrowError, LookupError):
+    """An unknown cable ID or paragraph number."""
+
+
+class InvalidInputError(PilcrowError, ValueError):
+    """A request the caller can fix: empty or over-long question, bad filter, malformed ID."""
