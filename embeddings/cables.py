@@ -1,0 +1,108 @@
+"""Read cables from files and folders of any supported format.
+
+>>> cables = list(read_cables("data/cables"))                      # doctest: +SKIP
+>>> cables[0].id, cables[0].paragraphs[0].number                   # doctest: +SKIP
+('09GUANGZHOU54', 1)
+
+Formats (decided by content, then extension): raw telegram text (.txt), the cables.csv
+layout (.csv, .csv.gz), cablegate.wikileaks.org pages (.html), the JSONL export (.jsonl).
+One bad file or row never stops the rest: it becomes a CableParseError in the report.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from embeddings.csvfile import read_csv
+from embeddings.errors import CableParseError
+from embeddings.htmlpage import read_html
+from embeddings.inputs import sniff
+from embeddings.jsonl import read_jsonl, write_jsonl
+from embeddings.records import Cable
+from embeddings.textfile import read_text_file
+
+_SUMMARY_ITEMS = 5  # problems named in the summary line; the rest are counted
+
+
+@dataclass
+class ParseReport:
+    """What one read_cables run did: cables read, errors skipped, duplicate IDs dropped."""
+
+    read: int = 0
+    errors: list[CableParseError] = field(default_factory=list)
+    duplicates: list[tuple[str, str, str]] = field(default_factory=list)  # (id, dropped, kept)
+
+    @property
+    def skipped(self) -> int:
+        return len(self.errors) + len(self.duplicates)
+
+    def summary(self) -> str:
+        """'78 cables read, 2 skipped: a.txt: empty file; duplicate 09BEIJING22 in b.html'"""
+        line = f"{self.read} cables read, {self.skipped} skipped"
+        problems = [str(e) for e in self.errors] + [
+            f"duplicate {cid} in {dropped} (kept {kept})" for cid, dropped, kept in self.duplicates]
+        if not problems:
+            return line
+        shown = "; ".join(problems[:_SUMMARY_ITEMS])
+        more = f"; and {len(problems) - _SUMMARY_ITEMS} more" if len(problems) > _SUMMARY_ITEMS else ""
+        return f"{line}: {shown}{more}"
+
+
+def _one(reader: Callable[[Path], Cable]) -> Callable[[Path], Iterator[Cable | CableParseError]]:
+    def read(path: Path) -> Iterator[Cable | CableParseError]:
+        yield reader(path)
+    return read
+
+
+_READERS: dict[str, Callable[[Path], Iterator[Cable | CableParseError]]] = {
+    "txt": _one(read_text_file),
+    "html": _one(read_html),
+    "csv": read_csv,
+    "jsonl": read_jsonl,
+}
+
+
+def _files(paths: Iterable[str | os.PathLike]) -> Iterator[Path | CableParseError]:
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            for root, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                yield from (Path(root) / n for n in sorted(names) if not n.startswith("."))
+        elif path.is_file():
+            yield path
+        else:
+            yield CableParseError(path, "no such file or folder")
+
+
+def _from_file(path: Path) -> Iterator[Cable | CableParseError]:
+    try:
+        yield from _READERS[sniff(path)](path)
+    except CableParseError as exc:
+        yield exc
+    except (OSError, EOFError) as exc:
+        yield CableParseError(path, f"cannot read ({exc.__class__.__name__}: {exc})")
+
+
+def read_cables(*paths: str | os.PathLike, report: ParseReport | None = None) -> Iterator[Cable]:
+    """Every cable in the given files and folders (folders walked in name order).
+
+    Errors and duplicate IDs (the first cable with an ID is kept) go to `report`.
+    """
+    report = report if report is not None else ParseReport()
+    first_source: dict[str, str] = {}
+    for item in _files(paths):
+        for result in ([item] if isinstance(item, CableParseError) else _from_file(item)):
+            if isinstance(result, CableParseError):
+                report.errors.append(result)
+            elif result.id in first_source:
+                report.duplicates.append((result.id, result.source, first_source[result.id]))
+            else:
+                first_source[result.id] = result.source
+                report.read += 1
+                yield result
+
+
+__all__ = ["ParseReport", "read_cables", "write_jsonl"]

@@ -1,0 +1,246 @@
+"""Split a cable's text into the paragraphs the cable itself numbers.
+
+Paragraph markers come as `¶3.`, `3.`, `3.(C)`, `(C) 3.`, `3 (C)` and, where a copy mangled
+the `¶` into a `1`, as `13.`. A marker is accepted only where it continues the sequence, so
+`13.` read while paragraph 3 is due is paragraph 3, and a wrapped year `¶2005.` inside
+paragraph 7 is text. Page-break lines vanish, headings and the signature belong to no
+paragraph, and a cable without markers is cut into blank-line blocks (`numbered=False`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from embeddings.records import Paragraph
+
+# A portion marking such as (SBU), (C), (S/NF), (C//REL ISAF); not (U.S.) nor (Note: ...).
+_MARK = r"(?i:TS|SBU|S|C|U)(?:[ \t]*(?:/{1,2}|-|[ \t])[ \t]*[A-Za-z][A-Za-z /]{0,24}?)?"
+_MARKING = re.compile(rf"[ \t]*\([ \t]*({_MARK})[ \t]*\)[ \t]*")
+# At a line start: `¶3.`, `3.`, `(C) 3.`, `3 (C)`; never `1.4` (a classification reason).
+# Patterns that must match at a line start begin with "\n" and run on "\n" + text: a
+# literal first character lets the regex engine skip ahead, which `(?m)^` does not.
+_LINE_MARKER = re.compile(
+    rf"\n[ \t]*(?:\([ \t]*(?P<pre>{_MARK})[ \t]*\)[ \t]*)?(?P<pil>¶[ \t]?)?(?P<num>\d{{1,3}})"
+    rf"(?:\.(?!\d)|(?=[ \t]*\([ \t]*{_MARK}[ \t]*\)))[ \t]*")
+# Inside a line, after a heading or page line run into it: `ARTICLE 98: 5. (C) ...`.
+# (Starting at the digits lets the regex engine skip ahead fast; the caller checks what
+# precedes them.)
+_INLINE_MARKER = re.compile(rf"(?P<num>\d{{1,3}})\.[ \t]*(?=\({_MARK}\))")
+_PAGE_LINE = re.compile(r"\n[ \t]*[A-Z][A-Z .]{1,30}?[ \t]+\d{8}[ \t]+\d{3}(?:\.\d+)?[ \t]+OF[ \t]+\d{3}[ \t]*(?=\n)")
+# The page header of older telegrams, often run into the text: `PAGE 03 ROME 01196 01 OF 02 082030Z`.
+_OLD_PAGE = re.compile(r"PAGE[ \t]+\d{2,3}[ \t]+[A-Z][A-Z .]{1,30}?[ \t]+\d{4,6}[ \t]+\d{2}[ \t]+OF[ \t]+\d{2}[ \t]+\d{6}Z")
+_DROPPED_LINE = re.compile(r"\n[ \t]*(?:SIPDIS|NNNN)[ \t]*(?=\n)")
+_RULE = re.compile(r"[ \t]*[-=_*~ ]+$")
+_HEADING_END = ('.', '?', '!', ':', ';', ',', '"', "'", '”', '’', ')')
+_LIST_ITEM = re.compile(r"[ \t]*([-*•(]|[A-Za-z0-9]{1,3}[.)][ \t])")
+# What follows a cable copied from a news site: the site's own furniture.
+_NOT_CABLE = re.compile(r"[ \t]*(©|Copyright\b|World Headlines\b)")
+_NAME = re.compile(r"[A-Z][A-Za-z'.-]+(?: [A-Z][A-Za-z'.-]+){0,2}")
+_SIGNED_TAIL = re.compile(r"(?<=[.!?\"”)])[ \t]+([A-Z][A-Za-z'-]+(?: [A-Z][A-Za-z'-]+){0,2})$")
+_NOT_NAMES = {"END", "COMMENT", "SUMMARY", "NOTE", "TEXT", "ACTION", "REQUEST", "BACKGROUND",
+              "CONFIDENTIAL", "SECRET", "UNCLASSIFIED", "SENSITIVE", "NOFORN"}
+_SUMMARY = re.compile(r"[ \t]*(?:\([A-Z/]{1,8}\)[ \t]*)?(?:SUMMARY|Summary)\b")
+_MAX_JUMP = 3  # a cable may skip a number or two; a larger jump is text that looks like one
+_GAP_PENALTY = 0.6  # per skipped number: more than a marker is worth, so gaps are a last resort
+
+
+@dataclass(frozen=True)
+class _Marker:
+    start: int  # offset of the marker in the text
+    text_at: int  # offset where the paragraph's text (or its marking) begins
+    number: int
+    strong: bool  # has a ¶ or a portion marking, so it is no list item
+    inline: bool  # found inside a line rather than at its start
+    marking: str  # a marking written before the number: `(C) 3.`
+
+
+def _candidates(text: str) -> list[_Marker]:
+    found = []
+    padded = "\n" + text
+    for m in _LINE_MARKER.finditer(padded):
+        at = m.end() - 1  # offsets in `padded` are one past those in `text`
+        if at == len(text) or text[at] == "\n" and not m.group("pre"):
+            continue
+        strong = bool(m.group("pil") or m.group("pre") or _MARKING.match(text, at))
+        found.append(_Marker(m.start(), at, int(m.group("num")), strong, False,
+                             (m.group("pre") or "").upper()))
+    line_marker_ends = {marker.text_at for marker in found}
+    for m in _INLINE_MARKER.finditer(text):
+        start = m.start() - (text[m.start() - 1:m.start()] == "¶")
+        if m.end() not in line_marker_ends and text[start - 1:start] in (" ", "\t"):
+            found.append(_Marker(start, m.end(), int(m.group("num")), True, True, ""))
+    return sorted(found, key=lambda marker: marker.start)
+
+
+def _readings(marker: _Marker) -> tuple[int, ...]:
+    """The numbers a marker may stand for: `13.` is 13, or 3 with its `¶` mangled into a 1.
+
+    >>> _readings(_Marker(0, 0, 13, True, False, "")), _readings(_Marker(0, 0, 13, False, False, ""))
+    ((13, 3), (13,))
+    """
+    digits = str(marker.number)
+    if marker.strong and not marker.inline and digits.startswith("1") and int(digits[1:] or 0):
+        return marker.number, int(digits[1:])
+    return (marker.number,)
+
+
+def _sequence(markers: list[_Marker]) -> list[tuple[_Marker, int]]:
+    """The markers that are paragraph numbers: the best increasing chain through them.
+
+    Each step scores 1 (a bit more for a strong marker) less a penalty per number it skips,
+    so `1, 2, 3, 4, 5` beats `1, 2, ¶4. End Summary, 5` and `13.` after `2.` reads as 3.
+    A weak marker (no `¶`, no marking) or one inside a line must follow its predecessor
+    exactly; no step skips more than _MAX_JUMP numbers.
+
+    >>> ms = [_Marker(i, i, n, True, False, "") for i, n in enumerate([1, 2, 13, 14, 10])]
+    >>> [number for _, number in _sequence(ms)]
+    [1, 2, 3, 4]
+    """
+    best: dict[int, tuple[float, int, int]] = {}  # number -> (score, marker index, previous)
+    for i, marker in enumerate(markers):
+        strict = marker.inline or not marker.strong
+        gain = 1.0 if strict else 1.1
+        for value in _readings(marker):
+            options = [(gain - _GAP_PENALTY * (value - 1), 0)] if value <= 1 + _MAX_JUMP else []
+            for previous in range(max(1, value - 1 - _MAX_JUMP), value):
+                if previous in best:
+                    options.append((best[previous][0] + gain - _GAP_PENALTY * (value - 1 - previous),
+                                    previous))
+            if strict:
+                options = [o for o in options if o[1] == value - 1]
+            if not options:
+                continue
+            score, previous = max(options)
+            if value not in best or score > best[value][0]:
+                best[value] = (score, i, previous)
+    if not best:
+        return []
+    value = max(best, key=lambda v: (best[v][0], -v))
+    chain = []
+    while value:
+        _, i, previous = best[value]
+        chain.append((markers[i], value))
+        value = previous
+    return chain[::-1]
+
+
+def _blocks(text: str) -> list[list[str]]:
+    blocks: list[list[str]] = [[]]
+    for line in text.split("\n"):
+        if line.strip():
+            blocks[-1].append(line)
+        elif blocks[-1]:
+            blocks.append([])
+    return [b for b in blocks if b]
+
+
+def _is_heading(block: list[str]) -> bool:
+    """A short title line (optionally underlined) or a rule, as between paragraphs."""
+    lines = [line for line in block if not _RULE.match(line)]
+    if not lines:
+        return True
+    if len(lines) > 1 or _LIST_ITEM.match(lines[0]):
+        return False
+    if len(block) > 1:
+        return True
+    line = lines[0].strip()
+    return len(line) <= 80 and line[0].isupper() and not line.endswith(_HEADING_END)
+
+
+def _is_signature(block: list[str]) -> bool:
+    name = block[0].strip()
+    return (len(block) == 1 and bool(_NAME.fullmatch(name))
+            and name.split()[0].upper() not in _NOT_NAMES)
+
+
+def _join(lines: list[str]) -> str:
+    return " ".join(" ".join(line.lstrip().removeprefix("¶") for line in lines).split())
+
+
+def _own_text(span: str, last: bool) -> tuple[list[str], str]:
+    """A paragraph's lines without headings; the signer when the cable's signature ends it."""
+    blocks = _blocks(span) or [[""]]
+    kept: list[str] = list(blocks[0])
+    for k, block in enumerate(blocks[1:], start=1):
+        if _NOT_CABLE.match(block[0]):
+            break
+        if last and _is_signature(block) and _is_heading(block):
+            return kept, block[0].strip()
+        underlined = k + 1 < len(blocks) and all(_RULE.match(line) for line in blocks[k + 1])
+        if not (underlined or _is_heading(block)):
+            kept.extend(block)
+    return kept, ""
+
+
+def _split_signer(text: str) -> tuple[str, str]:
+    """'... to advance. Randt' -> ('... to advance.', 'Randt'): a signature run into the text."""
+    m = _SIGNED_TAIL.search(text)
+    if m and m.group(1).split()[0].upper() not in _NOT_NAMES:
+        return text[:m.start()].rstrip(), m.group(1)
+    return text, ""
+
+
+def _marking_and_text(text: str, marking: str) -> tuple[str, str]:
+    m = _MARKING.match(text)
+    if not m:
+        return marking, text
+    return " ".join(m.group(1).upper().split()), text[m.end():]
+
+
+def _clean(body: str) -> str:
+    body = _OLD_PAGE.sub("", "\n" + body + "\n")
+    body = _PAGE_LINE.sub("", body)
+    return _DROPPED_LINE.sub("", body)[1:-1]
+
+
+def _lost_first(text: str) -> Paragraph | None:
+    """The summary before a cable's `¶2.` when a copy lost its `1.`: it is paragraph 1."""
+    blocks = [b for b in _blocks(text) if not _is_heading(b)]
+    if not blocks or not _SUMMARY.match(blocks[0][0]):
+        return None
+    marking, first = _marking_and_text(blocks[0][0], "")
+    return Paragraph(1, _join([first] + blocks[0][1:] + [line for b in blocks[1:] for line in b]),
+                     marking)
+
+
+def split_paragraphs(body: str) -> tuple[tuple[Paragraph, ...], bool, str]:
+    """Paragraphs, whether the cable numbered them, and the signer, from normalised text.
+
+    >>> ps, numbered, signer = split_paragraphs("1. (SBU) One.\\n\\nHeading\\n\\n12. (U) Two\\nlines.\\n\\nCAMP")
+    >>> [(p.number, p.marking, p.text) for p in ps], numbered, signer
+    ([(1, 'SBU', 'One.'), (2, 'U', 'Two lines.')], True, 'CAMP')
+    """
+    body = _clean(body)
+    accepted = _sequence(_candidates(body))
+    if not accepted:
+        return _unnumbered(body)
+    paragraphs = []
+    if accepted[0][1] == 2 and (lost := _lost_first(body[:accepted[0][0].start])):
+        paragraphs.append(lost)
+    signer = ""
+    for k, (marker, number) in enumerate(accepted):
+        last = k + 1 == len(accepted)
+        end = len(body) if last else accepted[k + 1][0].start
+        marking, span = _marking_and_text(body[marker.text_at:end], marker.marking)
+        kept, signer = _own_text(span, last)
+        text = _join(kept)
+        if last and not signer:
+            text, signer = _split_signer(text)
+        paragraphs.append(Paragraph(number, text, marking))
+    return tuple(paragraphs), True, signer
+
+
+def _unnumbered(body: str) -> tuple[tuple[Paragraph, ...], bool, str]:
+    blocks = _blocks(body)
+    paragraphs: list[Paragraph] = []
+    signer = ""
+    for k, block in enumerate(blocks):
+        if _NOT_CABLE.match(block[0]):
+            break
+        if _is_heading(block):
+            if k == len(blocks) - 1 and paragraphs and _is_signature(block):
+                signer = block[0].strip()
+            continue
+        marking, first = _marking_and_text(block[0], "")
+        paragraphs.append(Paragraph(len(paragraphs) + 1, _join([first] + block[1:]), marking))
+    return tuple(paragraphs), False, signer
