@@ -29,3 +29,8 @@ class NotFoundError(PilcrowError, LookupError):
 
 class InvalidInputError(PilcrowError, ValueError):
     """A request the caller can fix: empty or over-long question, bad filter, malformed ID."""
+
+
+class ModelNotFoundError(PilcrowError, LookupError):
+    """An embedding model that is not on disk (downloads are off): the message names the
+    package to install."""

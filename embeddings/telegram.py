@@ -146,6 +146,24 @@ def _id_parts(text: str, cls: re.Match | None, de: re.Match | None) -> tuple[str
     return "", ""
 
 
+_TAG_END = re.compile(r"\b(?:SUBJECT|SUBJ|REF|CLASSIFIED BY)\b|\b[A-Z](?: [A-Z]){4,}\b|\bSECTION \d")
+_TAG = re.compile(r"\(([^()]{1,60})\)|([A-Z][A-Z0-9-]*[A-Z0-9])")
+
+
+def parse_tags(value: str) -> tuple[str, ...]:
+    """TAGS as a cable lists them: codes, and person tags in parentheses kept whole; the
+    text a wrapped TAGS block runs into (SUBJECT, a spaced-out classification) is not a tag.
+
+    >>> parse_tags("PGOV, PREL, CH, (STEINBERG, JAMES B.) C O N F I D E N T I A L")
+    ('PGOV', 'PREL', 'CH', 'STEINBERG, JAMES B.')
+    >>> parse_tags("ELAB, elab PGOV")
+    ('ELAB', 'PGOV')
+    """
+    value = _TAG_END.split(value.upper(), maxsplit=1)[0]
+    tags = (" ".join((person or code).split()) for person, code in _TAG.findall(value))
+    return tuple(dict.fromkeys(t for t in tags if t))
+
+
 def parse_header(text: str) -> Header:
     """Every header field found in normalised telegram text; '' or () where absent.
 
@@ -166,7 +184,7 @@ def parse_header(text: str) -> Header:
         if run_in := _RUN_IN_BODY.search(zone, m.start(3), end):
             value, end = " ".join(zone[m.start(3):run_in.start()].split()), run_in.start()
         if name == "TAGS" and not tags:
-            tags = tuple(t.upper() for t in re.split(r"[\s,;]+", value) if t.strip(".-"))
+            tags = parse_tags(value)
         elif name.startswith("SUBJ") and subject_at < 0:
             subject, _, rest = value.partition(" REF: ")
             subject_at = m.start()

@@ -1,0 +1,140 @@
+"""Benchmark of the index: build the 6,712-cable corpus, then time searches.
+
+    python bench/index.py                      # the whole corpus (about an hour on 2 cores)
+    python bench/index.py --limit 500          # the first 500 cables, for a quick look
+
+Reports cables, paragraphs, chunks; seconds to parse, chunk, embed and write; paragraphs
+embedded per second; bytes on disk per chunk; dense and keyword search latency p50/p95;
+and HNSW recall@10 against exact search over every vector of the built index. Writes
+bench/results/index.md (or --out).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from itertools import islice
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from embeddings import vectors  # noqa: E402
+from embeddings.cables import ParseReport, read_cables  # noqa: E402
+from embeddings.records import Filters  # noqa: E402
+from embeddings.store import VECTORS, index_cables, open_index  # noqa: E402
+
+CORPUS = ROOT / "data" / "corpus" / "cablegate-wl-mirror.csv.gz"
+QUESTIONS = [
+    "What did officials say about migrant workers returning home?",
+    "North Korean refugees crossing the border into China",
+    "the Zhejiang residency policy", "nuclear enrichment negotiations with Iran",
+    "corruption allegations against the interior minister", "election fraud and protests",
+    "arms sales to Taiwan", "human rights lawyers detained", "oil exports and sanctions",
+    "what did the ambassador tell the foreign minister?", "drug trafficking cartels Mexico",
+    "piracy off the coast of Somalia", "Guantanamo detainee transfers",
+    "climate change negotiations Copenhagen", "military cooperation agreement",
+    "bank secrecy and money laundering", "food prices and inflation",
+    "the president's health", "visa fraud", "trade dispute over tariffs",
+]
+RECALL_QUERIES, K = 200, 10
+
+
+def percentiles(seconds: list[float]) -> str:
+    p50, p95 = np.percentile(np.asarray(seconds) * 1000, [50, 95])
+    return f"{p50:.1f} ms / {p95:.1f} ms"
+
+
+def disk_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def timed(call, repeat: int) -> list[float]:
+    out = []
+    for i in range(repeat):
+        start = time.perf_counter()
+        call(i)
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def hnsw_recall(vector_file: Path) -> float:
+    """Recall@10 of HNSW against exact search over every vector of the index but the
+    200 held out as queries (a query that is in the index would find itself)."""
+    ids, stored = vectors.contents(vectors.read(str(vector_file)))
+    held = np.zeros(len(ids), dtype=bool)
+    held[np.random.default_rng(0).choice(len(ids), min(RECALL_QUERIES, len(ids) // 2),
+                                         replace=False)] = True
+    flat, hnsw = (vectors.build(vectors.choose_layout(len(ids), threshold), stored.shape[1],
+                                ids[~held], stored[~held]) for threshold in (len(ids), 0))
+    hits = []
+    for q in stored[held]:
+        truth = set(vectors.search(flat, q, K)[1])
+        hits.append(len(truth & set(vectors.search(hnsw, q, K)[1])) / len(truth))
+    return float(np.mean(hits))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--limit", type=int, help="index only the first N cables")
+    parser.add_argument("--index", help="index folder (default: a temporary folder)")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "index.md"))
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(dir=ROOT / "var" if (ROOT / "var").is_dir() else None) as tmp:
+        index_dir = Path(args.index or tmp)
+        parse = ParseReport()
+        load = os.getloadavg()[0]
+        report = index_cables(islice(read_cables(CORPUS, report=parse), args.limit), index_dir,
+                              progress=True, parse_report=parse)
+        with open_index(index_dir) as index:
+            encoder = index.encoder()
+            asked = [QUESTIONS[i % len(QUESTIONS)] for i in range(200)]
+            vecs = encoder.encode(asked)
+            encode = timed(lambda i: encoder.encode([asked[i]]), 50)
+            dense = timed(lambda i: index.search_dense(vecs[i], K), 200)
+            dense_filtered = timed(lambda i: index.search_dense(
+                vecs[i], K, Filters(date_from="2008-01-01", date_to="2009-12-31")), 200)
+            keyword = timed(lambda i: index.search_keyword(asked[i], K), 200)
+            gen = index_dir / (index_dir / "CURRENT").read_text().strip()
+            recall = hnsw_recall(gen / VECTORS)
+            size = disk_bytes(gen)
+            files = {p.name: p.stat().st_size for p in gen.iterdir()}
+
+    s = report.seconds
+    lines = [
+        "# Index benchmark", "",
+        f"`python bench/index.py{f' --limit {args.limit}' if args.limit else ''}` on "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores "
+        f"(load average {load:.1f} at start: the machine was shared), model {report.model}.", "",
+        "| measure | value |", "| --- | --- |",
+        f"| corpus | {CORPUS.name}{f' (first {args.limit} cables)' if args.limit else ''} |",
+        f"| parse report | {parse.summary()[:200]} |",
+        f"| cables / paragraphs / chunks | {report.cables} / {report.paragraphs} / {report.chunks} |",
+        f"| index type | {report.index_type} |",
+        f"| seconds: parse / chunk / embed / write | {s['parse']:.1f} / {s['chunk']:.1f} / "
+        f"{s['embed']:.1f} / {s['write']:.1f} |",
+        f"| paragraphs embedded per second | {report.paragraphs / s['embed']:.1f} "
+        f"({report.chunks_embedded / s['embed']:.1f} chunks/s) |",
+        f"| index on disk | {size:,} bytes = {size / max(report.chunks, 1):,.0f} bytes per chunk "
+        f"({', '.join(f'{k} {v:,}' for k, v in sorted(files.items()))}) |",
+        f"| query encoding p50 / p95 | {percentiles(encode)} |",
+        f"| dense search p50 / p95 (k={K}) | {percentiles(dense)} |",
+        f"| dense search with a date filter p50 / p95 | {percentiles(dense_filtered)} |",
+        f"| keyword (FTS5 BM25) search p50 / p95 | {percentiles(keyword)} |",
+        f"| HNSW recall@{K} vs IndexFlatIP ({RECALL_QUERIES} held-out chunks as queries) | "
+        f"{recall:.3f} |",
+    ]
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

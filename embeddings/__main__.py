@@ -1,0 +1,108 @@
+"""Command line of the embeddings package: `python -m embeddings COMMAND ...`.
+
+Each command is one small function taking the parsed arguments; errors are domain errors
+until `main`, which turns them into exit status 2 and one line on stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from embeddings.cables import ParseReport, read_cables
+from embeddings.errors import PilcrowError
+from embeddings.store import build_index, default_index_dir, open_index
+
+EPILOG = """examples:
+  python -m embeddings parse data/cables
+  python -m embeddings parse data/corpus/cablegate-wl-mirror.csv.gz --json > corpus.jsonl
+  python -m embeddings parse data/html/09BEIJING22.html corpus.jsonl
+  python -m embeddings build data/cables --index var/index
+  python -m embeddings build data/corpus/cablegate-wl-mirror.csv.gz --index var/corpus
+  python -m embeddings info --index var/index
+"""
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    """Print each cable (one JSON object a line with --json); the parse report to stderr."""
+    report = ParseReport()
+    for cable in read_cables(*args.paths, report=report):
+        if args.json:
+            print(json.dumps(cable.to_dict(), ensure_ascii=False))
+        else:
+            numbering = "" if cable.numbered else " (unnumbered blocks)"
+            print(f"{cable.id}\t{cable.date}\t{cable.origin}\t{cable.subject}\t"
+                  f"{len(cable.paragraphs)} paragraphs{numbering}")
+    print(report.summary(), file=sys.stderr)
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Create or update an index; progress bars and the report go to stderr."""
+    report = build_index(args.paths, args.index, model=args.model,
+                         hnsw_threshold=args.hnsw_threshold, prune=args.prune)
+    print(report.summary(), file=sys.stderr)
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    """Print the manifest and what the index holds, as JSON."""
+    with open_index(args.index) as index:
+        print(json.dumps({"manifest": index.manifest, "stats": index.stats()}, indent=2,
+                         ensure_ascii=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m embeddings", description="Pilcrow: read cables and build the index.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    parse = commands.add_parser(
+        "parse", help="read cables from files and folders and print them",
+        description="Read cables (.txt, cables.csv[.gz], .html, .jsonl) and print them.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parse.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
+    parse.add_argument("--json", action="store_true", help="one JSON cable per line")
+    parse.set_defaults(func=cmd_parse)
+
+    index_help = "index folder (default: $PILCROW_INDEX or var/index)"
+    build = commands.add_parser(
+        "build", help="create or update an index from cable files and folders",
+        description="Create or update an index: unchanged cables are skipped, changed ones "
+                    "replaced, new ones added. The previous index stays usable until the new "
+                    "one is complete.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    build.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
+    build.add_argument("--index", default=default_index_dir(), help=index_help)
+    build.add_argument("--model", help="sentence-transformers model name or folder (default: "
+                       "$PILCROW_EMBED_MODEL, else the index's, else all-MiniLM-L6-v2)")
+    build.add_argument("--hnsw-threshold", type=int, default=200_000, metavar="N",
+                       help="use HNSW above N chunks, exact search below (default: 200000; "
+                            "0 always HNSW)")
+    build.add_argument("--prune", action="store_true",
+                       help="remove indexed cables that are not in PATH...")
+    build.set_defaults(func=cmd_build)
+
+    info = commands.add_parser(
+        "info", help="print what an index holds", epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    info.add_argument("--index", default=default_index_dir(), help=index_help)
+    info.set_defaults(func=cmd_info)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except PilcrowError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

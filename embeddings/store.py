@@ -1,0 +1,506 @@
+"""The index folder: build or update it safely, open it, search it.
+
+Layout of `var/index/`:
+
+    CURRENT                  names the live generation, swapped with os.replace
+    gen-000002/              one immutable generation
+        cables.sqlite        cables, paragraphs, chunks, FTS5 keyword index
+        vectors.faiss        chunk vectors keyed by chunk row id
+        manifest.json        format, model, dimension, counts, corpus hash, index type
+    .build-<random>/         a build in progress (removed by the next build if left over)
+
+A build writes a whole new generation beside the live one and publishes it by replacing
+`CURRENT`, so a crash or Ctrl-C at any moment leaves the previous index as it was, and a
+reader sees either the old generation or the new one, never a half-written one.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import sqlite3
+import threading
+import uuid
+import zlib
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from time import perf_counter
+from typing import Iterable, Iterator
+
+import numpy as np
+from tqdm import tqdm
+
+from embeddings import tables, vectors
+from embeddings.cables import ParseReport, read_cables
+from embeddings.chunks import chunk_cable
+from embeddings.encoder import MODEL_ENV, Encoder, model_name
+from embeddings.errors import (IndexMismatchError, IndexNotFoundError, InvalidInputError,
+                               NotFoundError)
+from embeddings.records import Cable, Filters, Paragraph
+
+FORMAT_VERSION = 2  # bump when the schema, the FAISS layout, the chunking or the manifest changes
+CHUNK_OVERLAP = 32  # tokens shared by consecutive parts of a long paragraph
+INDEX_ENV = "PILCROW_INDEX"
+DEFAULT_INDEX = "var/index"
+CURRENT, LOCK = "CURRENT", ".lock"
+DB, VECTORS, MANIFEST = "cables.sqlite", "vectors.faiss", "manifest.json"
+_BUILD_PREFIX, _GEN_PREFIX = ".build-", "gen-"
+
+
+def default_index_dir() -> str:
+    return os.environ.get(INDEX_ENV) or DEFAULT_INDEX
+
+
+def _rebuild_hint(index_dir: Path) -> str:
+    return f"rebuild it with: python -m embeddings build data/cables --index {index_dir}"
+
+
+@dataclass(frozen=True)
+class Match:
+    """One paragraph found by a search; several chunks of a paragraph count once, at best."""
+
+    cable_id: str
+    paragraph: int
+    score: float  # cosine similarity (dense) or -BM25 (keyword): higher is better
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    index_dir: str
+    generation: str  # the live generation after the build
+    added: int  # cables new to the index
+    replaced: int  # cables whose content changed
+    unchanged: int  # cables already there with the same content hash (not re-embedded)
+    removed: int  # cables dropped by prune=True
+    chunks_embedded: int
+    cables: int  # totals in the index after the build
+    paragraphs: int
+    chunks: int
+    index_type: str  # "flat" or "hnsw"
+    model: str
+    rebuilt: str  # why the previous index could not be updated in place; "" otherwise
+    seconds: dict[str, float] = field(default_factory=dict)  # parse, chunk, embed, write
+    parse: ParseReport | None = None
+
+    def summary(self) -> str:
+        lines = [self.parse.summary()] if self.parse else []
+        if self.rebuilt:
+            lines.append(f"rebuilt from scratch: {self.rebuilt}")
+        lines.append(f"{self.added} added, {self.replaced} replaced, {self.unchanged} unchanged, "
+                     f"{self.removed} removed; {self.chunks_embedded} chunks embedded")
+        lines.append(f"index {self.index_dir} ({self.generation}): {self.cables} cables, "
+                     f"{self.paragraphs} paragraphs, {self.chunks} chunks, {self.index_type}, "
+                     f"model {self.model}")
+        lines.append("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in self.seconds.items()))
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- folder and generations
+
+def _live_generation(root: Path) -> Path | None:
+    try:
+        # A garbled CURRENT names a folder that does not exist: a damaged index, not a crash.
+        name = (root / CURRENT).read_text(errors="replace").strip()
+    except FileNotFoundError:
+        return None
+    return root / name
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync(path.parent)
+
+
+@contextmanager
+def _build_lock(root: Path) -> Iterator[None]:
+    """One build per index folder at a time: a second one waits for the first."""
+    with open(root / LOCK, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _remove_all_but(root: Path, live: Path | None) -> None:
+    """Under the build lock every build folder is a leftover, every other generation old."""
+    for path in root.iterdir():
+        if path.is_dir() and path != live and path.name.startswith((_BUILD_PREFIX, _GEN_PREFIX)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _next_generation(root: Path) -> str:
+    numbers = [int(p.name[len(_GEN_PREFIX):]) for p in root.glob(_GEN_PREFIX + "*")
+               if p.name[len(_GEN_PREFIX):].isdigit()]
+    return f"{_GEN_PREFIX}{max(numbers, default=0) + 1:06d}"
+
+
+def _read_manifest(gen: Path, index_dir: Path) -> dict:
+    for name in (DB, VECTORS, MANIFEST):
+        if not (gen / name).is_file():
+            raise IndexMismatchError(f"index {index_dir} is damaged ({gen.name}/{name} is "
+                                     f"missing); {_rebuild_hint(index_dir)}")
+    try:
+        manifest = json.loads((gen / MANIFEST).read_text())
+        version, model, dim = manifest["format_version"], manifest["model"], manifest["dim"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise IndexMismatchError(f"index {index_dir} has an unreadable manifest ({e}); "
+                                 f"{_rebuild_hint(index_dir)}") from e
+    if version != FORMAT_VERSION:
+        raise IndexMismatchError(f"index {index_dir} has format {version}, this Pilcrow reads "
+                                 f"format {FORMAT_VERSION}; {_rebuild_hint(index_dir)}")
+    return manifest
+
+
+def _file_record(path: Path) -> dict[str, int]:
+    """Size and CRC-32 of a generation file, recorded in the manifest when it is written."""
+    size, crc = 0, 0
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            size, crc = size + len(block), zlib.crc32(block, crc)
+    return {"bytes": size, "crc32": crc}
+
+
+def _verify_files(gen: Path, manifest: dict, index_dir: Path) -> None:
+    """Check the data files against the sizes and checksums in the manifest before reading
+    them: faiss may crash or allocate wildly on a damaged file, and SQLite, opened as
+    immutable, would trust one."""
+    for name in (DB, VECTORS):
+        try:
+            expected = manifest["files"][name]
+            size, crc = expected["bytes"], expected["crc32"]
+        except (KeyError, TypeError) as e:
+            raise IndexMismatchError(f"index {index_dir} has an unreadable manifest (no size "
+                                     f"and checksum for {name}); {_rebuild_hint(index_dir)}") from e
+        try:
+            found = (gen / name).stat().st_size
+            damaged = found != size or _file_record(gen / name)["crc32"] != crc
+        except OSError as e:  # also a build that removed this old generation meanwhile
+            raise IndexMismatchError(f"index {index_dir} is damaged ({gen.name}/{name}: {e}); "
+                                     f"{_rebuild_hint(index_dir)}") from e
+        if damaged:
+            what = f"has {found} bytes, not {size}" if found != size else "fails its checksum"
+            raise IndexMismatchError(f"index {index_dir} is damaged ({gen.name}/{name} {what}); "
+                                     f"{_rebuild_hint(index_dir)}")
+
+
+def _check_model(manifest: dict, model: str | None, index_dir: Path) -> None:
+    if model is not None and model != manifest["model"]:
+        raise IndexMismatchError(
+            f"index {index_dir} was built with model {manifest['model']!r}, not {model!r}; "
+            f"{_rebuild_hint(index_dir)} --model {model}")
+
+
+# ---------------------------------------------------------------- build
+
+def build_index(paths: Iterable[str | os.PathLike], index_dir: str | os.PathLike, *,
+                model: str | None = None, hnsw_threshold: int = 200_000, prune: bool = False,
+                progress: bool = True) -> BuildReport:
+    """Create or update the index at `index_dir` from cable files and folders.
+
+    Cables already indexed with the same content hash are not re-embedded; changed ones
+    are replaced; new ones added; with `prune`, indexed cables not read this time are
+    removed. The model is `model`, else $PILCROW_EMBED_MODEL, else the index's own, else
+    the default; a different model than the index's rebuilds it from scratch.
+    """
+    report = ParseReport()
+    cables = read_cables(*paths, report=report)
+    return index_cables(tqdm(cables, desc="parse", unit="cable", disable=not progress,
+                             dynamic_ncols=True),
+                        index_dir, model=model, hnsw_threshold=hnsw_threshold, prune=prune,
+                        progress=progress, parse_report=report)
+
+
+def _previous(root: Path, model: str | None) -> tuple[Path | None, dict, str]:
+    """The live generation to update, its manifest, and why not when it cannot be."""
+    gen = _live_generation(root)
+    if gen is None:
+        return None, {}, ""
+    try:
+        manifest = _read_manifest(gen, root)
+        _check_model(manifest, model, root)
+        _verify_files(gen, manifest, root)
+    except IndexMismatchError as e:
+        return None, {}, str(e).split(";")[0]
+    return gen, manifest, ""
+
+
+def index_cables(cables: Iterable[Cable], index_dir: str | os.PathLike, *,
+                 model: str | None = None, hnsw_threshold: int = 200_000, prune: bool = False,
+                 progress: bool = False, parse_report: ParseReport | None = None) -> BuildReport:
+    """`build_index` for cables already read (a generator is consumed as it comes)."""
+    root = Path(index_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    with _build_lock(root):
+        previous, manifest, rebuilt = _previous(root, model or os.environ.get(MODEL_ENV))
+        # Keep the live generation even when it cannot be updated: until the new one is
+        # published it is still what readers open (or fail on, with a clear error).
+        _remove_all_but(root, _live_generation(root))
+        encoder = Encoder(model_name(model or manifest.get("model")))
+        tmp = root / f"{_BUILD_PREFIX}{uuid.uuid4().hex}"
+        tmp.mkdir()
+        try:
+            report = _build(cables, previous, tmp, encoder, hnsw_threshold, prune, progress,
+                            parse_report, rebuilt, root)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        if report.generation == (previous.name if previous else ""):
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.rename(root / report.generation)
+            _fsync(root)
+            _write_atomic(root / CURRENT, report.generation + "\n")
+            _remove_all_but(root, root / report.generation)
+    return report
+
+
+def _build(cables: Iterable[Cable], previous: Path | None, tmp: Path, encoder: Encoder,
+           hnsw_threshold: int, prune: bool, progress: bool, parse_report: ParseReport | None,
+           rebuilt: str, root: Path) -> BuildReport:
+    seconds = {}
+    start = perf_counter()
+    if previous:
+        shutil.copyfile(previous / DB, tmp / DB)
+    conn = sqlite3.connect(tmp / DB)
+    try:
+        # No journal and no syncs while writing: a crash discards the whole build folder
+        # anyway, and the finished file is fsynced once before it is published.
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+        if not previous:
+            tables.create(conn)
+        known = tables.content_hashes(conn)
+        seen: set[str] = set()
+        todo: list[Cable] = []
+        for cable in cables:
+            seen.add(cable.id)
+            if known.get(cable.id) != cable.content_hash():
+                todo.append(cable)
+        seconds["parse"] = perf_counter() - start
+
+        start = perf_counter()
+        chunked = [(cable, chunk_cable(cable, encoder.tokenizer, encoder.max_tokens, CHUNK_OVERLAP))
+                   for cable in todo]
+        seconds["chunk"] = perf_counter() - start
+
+        start = perf_counter()
+        texts = [c.embed_text for _, chunks in chunked for c in chunks]
+        embedded = encoder.encode(texts, progress=progress)
+        seconds["embed"] = perf_counter() - start
+
+        start = perf_counter()
+        replaced = [c.id for c in todo if c.id in known]
+        removed = sorted(set(known) - seen) if prune else []
+        report = dict(added=len(todo) - len(replaced), replaced=len(replaced),
+                      unchanged=len(seen) - len(todo), removed=len(removed),
+                      chunks_embedded=len(texts), model=encoder.name, rebuilt=rebuilt,
+                      parse=parse_report, index_dir=str(root))
+        manifest = json.loads((previous / MANIFEST).read_text()) if previous else {}
+        same_layout = previous and manifest["index_type"] == vectors.choose_layout(
+            manifest["counts"]["chunks"], hnsw_threshold).kind
+        if same_layout and not todo and not removed:
+            seconds["write"] = perf_counter() - start
+            return BuildReport(generation=previous.name, index_type=manifest["index_type"],
+                               seconds=seconds, **_counts(manifest), **report)
+        gone = tables.delete_cables(conn, replaced + removed)
+        new_ids = [i for cable, chunks in chunked for i in tables.insert_cable(conn, cable, chunks)]
+        conn.execute("INSERT INTO paragraphs_fts (paragraphs_fts) VALUES ('optimize')")
+        conn.commit()
+        counts = tables.counts(conn)
+        corpus = tables.corpus_hash(conn)
+    finally:
+        conn.close()
+
+    index = _updated_vectors(previous, encoder.dim, gone, np.asarray(new_ids, dtype=np.int64),
+                             embedded, vectors.choose_layout(counts["chunks"], hnsw_threshold))
+    vectors.write(index, str(tmp / VECTORS))
+    layout = vectors.layout_of(index)
+    generation = _next_generation(root)
+    manifest = {
+        "format_version": FORMAT_VERSION, "model": encoder.name, "dim": encoder.dim,
+        "max_tokens": encoder.max_tokens, "chunk_overlap": CHUNK_OVERLAP,
+        "index_type": layout, "counts": counts, "corpus_hash": corpus,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "generation": generation,
+        "files": {name: _file_record(tmp / name) for name in (DB, VECTORS)},
+    }
+    if layout == vectors.HNSW:
+        params = vectors.Layout(layout)
+        manifest["hnsw"] = {"m": params.m, "ef_construction": params.ef_construction,
+                            "ef_search": params.ef_search}
+    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    for name in (DB, VECTORS, MANIFEST):
+        _fsync(tmp / name)
+    _fsync(tmp)
+    seconds["write"] = perf_counter() - start
+    return BuildReport(generation=generation, index_type=layout, seconds=seconds,
+                       **counts, **report)
+
+
+def _counts(manifest: dict) -> dict[str, int]:
+    return {k: manifest["counts"][k] for k in ("cables", "paragraphs", "chunks")}
+
+
+def _updated_vectors(previous: Path | None, dim: int, gone: list[int], new_ids: np.ndarray,
+                     new_vectors: np.ndarray, layout: vectors.Layout):
+    """The previous vectors less `gone`, plus the new ones. Only additions to an index of
+    the same layout are appended in place; anything else (HNSW cannot remove vectors)
+    rebuilds the structure from the stored vectors, never re-embedding."""
+    old = vectors.read(str(previous / VECTORS)) if previous else None
+    if old is not None and not gone and vectors.layout_of(old) == layout.kind:
+        if len(new_ids):
+            old.add_with_ids(new_vectors, new_ids)
+        return old
+    ids, stored = vectors.contents(old) if old is not None else (
+        np.empty(0, dtype=np.int64), np.empty((0, dim), dtype=np.float32))
+    keep = ~np.isin(ids, np.asarray(gone, dtype=np.int64))
+    return vectors.build(layout, dim, np.concatenate([ids[keep], new_ids]),
+                         np.concatenate([stored[keep], new_vectors]))
+
+
+# ---------------------------------------------------------------- open and search
+
+def open_index(index_dir: str | os.PathLike | None = None, model: str | None = None) -> Index:
+    """Open the live generation of an index folder for reading.
+
+    With `model`, an index built with another model is an IndexMismatchError (its vectors
+    would not be comparable with the question's).
+    """
+    root = Path(index_dir or default_index_dir())
+    # A build may publish a new generation and delete this one between reading CURRENT
+    # and opening the files: read CURRENT again and retry.
+    attempts = 3
+    while True:
+        gen = _live_generation(root)
+        if gen is None:
+            raise IndexNotFoundError(f"no index at {root}; build one with: "
+                                     f"python -m embeddings build data/cables --index {root}")
+        try:
+            return Index(root, gen, model)
+        except IndexMismatchError:
+            attempts -= 1
+            if not attempts or _live_generation(root) == gen:
+                raise
+
+
+class Index:
+    """An open, read-only index generation; safe to use from several threads."""
+
+    def __init__(self, root: Path, gen: Path, model: str | None = None):
+        self.path = root
+        self.manifest = _read_manifest(gen, root)
+        _check_model(self.manifest, model, root)
+        _verify_files(gen, self.manifest, root)
+        try:
+            self._vectors = vectors.read(str(gen / VECTORS))
+        except RuntimeError as e:  # faiss reports a short, garbled or vanished file so
+            raise IndexMismatchError(f"index {root} has an unreadable vector file; "
+                                     f"{_rebuild_hint(root)}") from e
+        # immutable=1: a published generation never changes, so SQLite may skip locking;
+        # mode=ro: a file a build has just removed is an error, not a new empty database.
+        # One connection for all threads, behind a lock; queries take milliseconds.
+        self._lock = threading.Lock()
+        self._encoder: Encoder | None = None
+        try:
+            self._conn = sqlite3.connect(f"{(gen / DB).resolve().as_uri()}?mode=ro&immutable=1",
+                                         uri=True, check_same_thread=False)
+            chunks = self._sql(lambda c: tables.counts(c)["chunks"])
+        except sqlite3.DatabaseError as e:  # also "unable to open": a build removed it
+            raise IndexMismatchError(f"index {root} has a damaged database ({e}); "
+                                     f"{_rebuild_hint(root)}") from e
+        problems = []
+        if self._vectors.d != self.manifest["dim"]:
+            problems.append(f"vectors have dimension {self._vectors.d}, the manifest says "
+                            f"{self.manifest['dim']}")
+        if self._vectors.ntotal != chunks:
+            problems.append(f"{self._vectors.ntotal} vectors for {chunks} chunks")
+        if problems:
+            self.close()
+            raise IndexMismatchError(f"index {root} is inconsistent ({'; '.join(problems)}); "
+                                     f"{_rebuild_hint(root)}")
+
+    def _sql(self, query):
+        with self._lock:
+            return query(self._conn)
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def encoder(self) -> Encoder:
+        """The encoder of the index's own model (loaded once per process)."""
+        if self._encoder is None:
+            encoder = Encoder(self.manifest["model"])
+            if encoder.dim != self.manifest["dim"]:
+                raise IndexMismatchError(
+                    f"model {encoder.name!r} now gives {encoder.dim}-dimensional vectors, the "
+                    f"index holds {self.manifest['dim']}; {_rebuild_hint(self.path)}")
+            self._encoder = encoder
+        return self._encoder
+
+    def search_dense(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[Match]:
+        """The `k` paragraphs whose best chunk is nearest `vector` (a unit vector)."""
+        vector = np.asarray(vector, dtype=np.float32).reshape(-1)
+        if vector.shape[0] != self._vectors.d:
+            raise InvalidInputError(f"query vector has dimension {vector.shape[0]}, the index "
+                                    f"holds {self._vectors.d}")
+        allowed = None
+        if filters is not None and not filters.is_empty():
+            allowed = np.asarray(self._sql(lambda c: tables.chunk_ids(c, filters)), dtype=np.int64)
+            if not len(allowed):
+                return []
+        ef = self.manifest.get("hnsw", {}).get("ef_search", vectors.HNSW_EF_SEARCH)
+        # Several chunks may belong to one paragraph: ask for more chunks until k distinct
+        # paragraphs are found or the candidates run out. On a flat index this is exact.
+        want = 2 * k + 8
+        while True:
+            scores, ids = vectors.search(self._vectors, vector, want, allowed, ef)
+            owners = self._sql(lambda c: tables.chunk_paragraphs(c, ids.tolist()))
+            best: dict[tuple[str, int], float] = {}
+            for score, chunk in zip(scores.tolist(), ids.tolist()):
+                best.setdefault(owners[chunk], score)
+            if len(best) >= k or len(ids) < want:
+                return [Match(cid, n, s) for (cid, n), s in list(best.items())[:k]]
+            want *= 4
+
+    def search_keyword(self, text: str, k: int, filters: Filters | None = None) -> list[Match]:
+        """The `k` best paragraphs for `text` by BM25 (any text is safe; no words → [])."""
+        rows = self._sql(lambda c: tables.keyword_search(c, text, k, filters))
+        return [Match(cid, n, score) for cid, n, score in rows]
+
+    def paragraph(self, cable_id: str, n: int) -> Paragraph:
+        found = self._sql(lambda c: tables.read_paragraph(c, cable_id, n))
+        if found is None:
+            raise NotFoundError(f"{cable_id} has no paragraph {n} in this index")
+        return found
+
+    def cable(self, cable_id: str) -> Cable:
+        found = self._sql(lambda c: tables.read_cable(c, cable_id))
+        if found is None:
+            raise NotFoundError(f"no cable {cable_id} in this index")
+        return found
+
+    def stats(self) -> dict:
+        return self._sql(tables.stats)

@@ -1,0 +1,206 @@
+"""The SQLite half of an index: cables, paragraphs, chunks and the FTS5 keyword index.
+
+Functions over an open connection; `store.py` decides which file and when to commit.
+A chunk's row id is its FAISS id, so a vector leads straight to (cable, paragraph).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from typing import Iterable
+
+from embeddings.chunks import Chunk
+from embeddings.errors import InvalidInputError
+from embeddings.records import Cable, Filters, Paragraph
+
+SCHEMA = """
+CREATE TABLE cables (
+    id TEXT PRIMARY KEY, date TEXT NOT NULL, origin TEXT NOT NULL,
+    classification TEXT NOT NULL, tags TEXT NOT NULL, subject TEXT NOT NULL,
+    refs TEXT NOT NULL, signer TEXT NOT NULL, source TEXT NOT NULL,
+    numbered INTEGER NOT NULL, content_hash TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX cables_origin ON cables (origin);
+CREATE INDEX cables_date ON cables (date);
+CREATE TABLE cable_tags (
+    tag TEXT NOT NULL, cable_id TEXT NOT NULL, PRIMARY KEY (tag, cable_id)
+) WITHOUT ROWID;
+CREATE TABLE paragraphs (
+    id INTEGER PRIMARY KEY, cable_id TEXT NOT NULL, number INTEGER NOT NULL,
+    text TEXT NOT NULL, marking TEXT NOT NULL
+);
+CREATE INDEX paragraphs_cable ON paragraphs (cable_id, number);
+-- AUTOINCREMENT: a chunk id is a FAISS id and must never be handed out twice.
+CREATE TABLE chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, cable_id TEXT NOT NULL,
+    paragraph INTEGER NOT NULL, part INTEGER NOT NULL
+);
+CREATE INDEX chunks_cable ON chunks (cable_id);
+-- Porter stemming: "regulations" finds "regulation"; the text itself lives in paragraphs.
+CREATE VIRTUAL TABLE paragraphs_fts USING fts5 (
+    text, content='paragraphs', content_rowid='id',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER paragraphs_insert AFTER INSERT ON paragraphs BEGIN
+    INSERT INTO paragraphs_fts (rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER paragraphs_delete AFTER DELETE ON paragraphs BEGIN
+    INSERT INTO paragraphs_fts (paragraphs_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+"""
+MAX_QUERY_TERMS = 32  # a pasted page must not become a 10,000-term OR query
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TERM = re.compile(r"\w+")
+
+
+def create(conn: sqlite3.Connection) -> None:
+    conn.executescript(SCHEMA)
+
+
+def insert_cable(conn: sqlite3.Connection, cable: Cable, chunks: list[Chunk]) -> list[int]:
+    """Store one cable, its paragraphs and chunks; returns the chunk ids in `chunks` order."""
+    conn.execute(
+        "INSERT INTO cables VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (cable.id, cable.date, cable.origin, cable.classification, json.dumps(cable.tags),
+         cable.subject, json.dumps(cable.references), cable.signer, cable.source,
+         int(cable.numbered), cable.content_hash()))
+    conn.executemany("INSERT OR IGNORE INTO cable_tags VALUES (?, ?)",
+                     [(tag, cable.id) for tag in cable.tags])
+    conn.executemany("INSERT INTO paragraphs (cable_id, number, text, marking) VALUES (?, ?, ?, ?)",
+                     [(cable.id, p.number, p.text, p.marking) for p in cable.paragraphs])
+    return [conn.execute("INSERT INTO chunks (cable_id, paragraph, part) VALUES (?, ?, ?)",
+                         (c.cable_id, c.paragraph, c.part)).lastrowid for c in chunks]
+
+
+def delete_cables(conn: sqlite3.Connection, cable_ids: Iterable[str]) -> list[int]:
+    """Remove cables and everything of theirs; returns the chunk ids that are gone."""
+    gone: list[int] = []
+    for cable_id in cable_ids:
+        gone += [r[0] for r in conn.execute("SELECT id FROM chunks WHERE cable_id = ?", (cable_id,))]
+        for table, column in (("chunks", "cable_id"), ("paragraphs", "cable_id"),
+                              ("cable_tags", "cable_id"), ("cables", "id")):
+            conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (cable_id,))
+    return gone
+
+
+def content_hashes(conn: sqlite3.Connection) -> dict[str, str]:
+    return dict(conn.execute("SELECT id, content_hash FROM cables"))
+
+
+def counts(conn: sqlite3.Connection) -> dict[str, int]:
+    return {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("cables", "paragraphs", "chunks")}
+
+
+def corpus_hash(conn: sqlite3.Connection) -> str:
+    """One hash of every (cable ID, content hash): equal hashes, equal collections."""
+    digest = hashlib.sha256()
+    for cable_id, content in conn.execute("SELECT id, content_hash FROM cables ORDER BY id"):
+        digest.update(f"{cable_id}\t{content}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def filter_clause(filters: Filters | None) -> tuple[str, list]:
+    """A WHERE condition on the cables table aliased `c`, and its parameters.
+
+    >>> filter_clause(Filters(origins=("Embassy Beijing",), date_to="2009-12-31"))
+    ('c.origin IN (?) AND substr(c.date, 1, 10) <= ?', ['Embassy Beijing', '2009-12-31'])
+    >>> filter_clause(None)
+    ('1', [])
+    """
+    if filters is None or filters.is_empty():
+        return "1", []
+    where, params = [], []
+
+    def any_of(column: str, values: tuple[str, ...]) -> None:
+        where.append(f"{column} IN ({', '.join('?' * len(values))})")
+        params.extend(values)
+
+    if filters.origins:
+        any_of("c.origin", filters.origins)
+    for bound, op in ((filters.date_from, ">="), (filters.date_to, "<=")):
+        if bound:
+            if not _DATE.fullmatch(bound):
+                raise InvalidInputError(f"date filter {bound!r} is not YYYY-MM-DD")
+            where.append(f"substr(c.date, 1, 10) {op} ?")
+            params.append(bound)
+    if filters.classifications:
+        any_of("c.classification", filters.classifications)
+    if filters.tags:
+        where.append("EXISTS (SELECT 1 FROM cable_tags t WHERE t.cable_id = c.id AND t.tag IN "
+                     f"({', '.join('?' * len(filters.tags))}))")
+        params.extend(filters.tags)
+    return " AND ".join(where), params
+
+
+def fts_query(text: str) -> str:
+    """An FTS5 MATCH expression for any user text: its words, each quoted, joined by OR,
+    so punctuation, quotes, `AND`, `*` or NUL bytes are only ever searched for as words.
+
+    >>> fts_query('Zhejiang "hukou" AND reform*')
+    '"zhejiang" OR "hukou" OR "and" OR "reform"'
+    >>> fts_query("?!")
+    ''
+    """
+    terms = list(dict.fromkeys(t.lower() for t in _TERM.findall(text)))[:MAX_QUERY_TERMS]
+    return " OR ".join(f'"{t}"' for t in terms)
+
+
+def keyword_search(conn: sqlite3.Connection, text: str, k: int,
+                   filters: Filters | None) -> list[tuple[str, int, float]]:
+    """Best (cable_id, paragraph, score) by BM25; score = -bm25, so higher is better."""
+    query = fts_query(text)
+    if not query or k <= 0:
+        return []
+    where, params = filter_clause(filters)
+    return conn.execute(
+        "SELECT p.cable_id, p.number, -bm25(paragraphs_fts) AS score FROM paragraphs_fts "
+        "JOIN paragraphs p ON p.id = paragraphs_fts.rowid JOIN cables c ON c.id = p.cable_id "
+        f"WHERE paragraphs_fts MATCH ? AND {where} ORDER BY score DESC LIMIT ?",
+        [query, *params, k]).fetchall()
+
+
+def chunk_ids(conn: sqlite3.Connection, filters: Filters) -> list[int]:
+    """Ids of the chunks of cables that pass the filters."""
+    where, params = filter_clause(filters)
+    return [r[0] for r in conn.execute(
+        f"SELECT ch.id FROM chunks ch JOIN cables c ON c.id = ch.cable_id WHERE {where}", params)]
+
+
+def chunk_paragraphs(conn: sqlite3.Connection, ids: list[int]) -> dict[int, tuple[str, int]]:
+    """chunk id → (cable_id, paragraph number)."""
+    rows = conn.execute(f"SELECT id, cable_id, paragraph FROM chunks WHERE id IN "
+                        f"({', '.join('?' * len(ids))})", ids)
+    return {i: (cable_id, paragraph) for i, cable_id, paragraph in rows}
+
+
+def read_paragraph(conn: sqlite3.Connection, cable_id: str, number: int) -> Paragraph | None:
+    row = conn.execute("SELECT number, text, marking FROM paragraphs WHERE cable_id = ? AND "
+                       "number = ? ORDER BY id LIMIT 1", (cable_id, number)).fetchone()
+    return Paragraph(*row) if row else None
+
+
+def read_cable(conn: sqlite3.Connection, cable_id: str) -> Cable | None:
+    row = conn.execute("SELECT id, date, origin, classification, tags, subject, refs, signer, "
+                       "source, numbered FROM cables WHERE id = ?", (cable_id,)).fetchone()
+    if row is None:
+        return None
+    paragraphs = tuple(Paragraph(*r) for r in conn.execute(
+        "SELECT number, text, marking FROM paragraphs WHERE cable_id = ? ORDER BY id", (cable_id,)))
+    cid, date, origin, classification, tags, subject, refs, signer, source, numbered = row
+    return Cable(cid, date, origin, classification, tuple(json.loads(tags)), subject,
+                 tuple(json.loads(refs)), signer, paragraphs, source, bool(numbered))
+
+
+def stats(conn: sqlite3.Connection) -> dict:
+    def column(sql: str) -> list:
+        return [r[0] for r in conn.execute(sql)]
+
+    first, last = conn.execute("SELECT min(substr(date, 1, 10)), max(substr(date, 1, 10)) "
+                               "FROM cables WHERE date != ''").fetchone()
+    return {**counts(conn), "date_from": first or "", "date_to": last or "",
+            "origins": column("SELECT DISTINCT origin FROM cables ORDER BY origin"),
+            "classifications": column("SELECT DISTINCT classification FROM cables ORDER BY 1"),
+            "tags": column("SELECT DISTINCT tag FROM cable_tags ORDER BY tag")}
