@@ -1,0 +1,367 @@
+"""How search cost grows with the collection: exact FAISS search against HNSW.
+
+For each size (1k, 10k, 100k, 1M vectors of dimension 384) it builds an exact
+`IndexFlatIP` and an `IndexHNSWFlat` with the parameters Pilcrow's store uses, then
+measures build time, single-query latency (p50/p95 over held-out queries, k=10),
+memory (serialized index bytes and the growth of the process RSS while building) and
+HNSW recall@10 against the exact result.
+
+Vectors: real MiniLM paragraph vectors read from a Pilcrow index folder (`--real-index`)
+fill the collection as far as they go; the rest are drawn from a Gaussian with the real
+vectors' mean and covariance, so the synthetic vectors have the same spectrum as real
+embeddings (isotropic random vectors would make HNSW look far worse than it is on real
+text). Without `--real-index` every vector is synthetic, from a power-law spectrum.
+Queries are held-out vectors of the same kind, never in the collection.
+
+Writes bench/results/scale.json, scale.md and scale.png (log-log).
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import multiprocessing
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import faiss
+import numpy as np
+import psutil
+from tqdm import tqdm
+
+from embeddings.vectors import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
+
+DIM = 384
+K = 10
+RESULTS = Path(__file__).resolve().parent / "results"
+
+EPILOG = """examples:
+  .venv/bin/python -m bench.scale
+  .venv/bin/python -m bench.scale --real-index var/bench/pilcrow
+  .venv/bin/python -m bench.scale --sizes 1000 10000 --queries 100
+"""
+
+
+def machine_description() -> dict:
+    """Cores, memory and CPU model of this machine, for every benchmark report."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "faiss": faiss.__version__,
+        # The machine may be shared: a load above the core count means the timings are
+        # slower than the same code on an idle machine.
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+    }
+
+
+def percentile_ms(seconds: list[float], q: float) -> float:
+    """Percentile of durations in seconds, returned in milliseconds.
+
+    >>> percentile_ms([0.001, 0.002, 0.003], 50)
+    2.0
+    """
+    return round(float(np.percentile(np.asarray(seconds), q)) * 1000, 3)
+
+
+def recall_at_k(exact: np.ndarray, approx: np.ndarray) -> float:
+    """Mean share of the exact top-k ids that the approximate search also returned.
+
+    >>> recall_at_k(np.array([[1, 2], [3, 4]]), np.array([[2, 9], [3, 4]]))
+    0.75
+    """
+    hits = sum(len(set(e) & set(a)) for e, a in zip(exact.tolist(), approx.tolist()))
+    return hits / exact.size
+
+
+def normalise(x: np.ndarray) -> np.ndarray:
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+class GaussianSampler:
+    """Draws unit vectors from N(mean, cov): fitted to real vectors, or a power-law spectrum."""
+
+    def __init__(self, real: np.ndarray | None, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+        if real is not None and len(real) > DIM * 4:
+            self.mean = real.mean(axis=0)
+            cov = np.cov(real - self.mean, rowvar=False)
+            eigval, eigvec = np.linalg.eigh(cov)
+            self.transform = (eigvec * np.sqrt(np.clip(eigval, 0, None))).T
+        else:
+            # Sentence embeddings concentrate their variance in few directions; a 1/i
+            # spectrum around a shared mean direction mimics that.
+            self.mean = np.zeros(DIM)
+            self.mean[0] = 1.0
+            self.transform = np.diag(np.sqrt(0.3 / np.arange(1, DIM + 1)))
+
+    def sample(self, n: int, batch: int = 100_000) -> np.ndarray:
+        out = np.empty((n, DIM), dtype=np.float32)
+        for start in range(0, n, batch):
+            m = min(batch, n - start)
+            z = self.rng.standard_normal((m, DIM))
+            out[start:start + m] = normalise(z @ self.transform + self.mean)
+        return out
+
+
+def read_real_vectors(index_dir: Path) -> np.ndarray:
+    """Every chunk vector of a Pilcrow index folder's live generation, as float32 rows."""
+    from embeddings import store, vectors
+
+    try:
+        generation = index_dir / (index_dir / store.CURRENT).read_text().strip()
+    except FileNotFoundError:
+        raise SystemExit(f"error: no Pilcrow index at {index_dir}; build one first "
+                         f"(bench/peer.py leaves one in var/bench/pilcrow)") from None
+    _, real = vectors.contents(vectors.read(str(generation / store.VECTORS)))
+    return real
+
+
+def vector_pool(size: int, n_queries: int, real: np.ndarray | None, seed: int):
+    """(collection of `size` vectors, queries, how many collection vectors are real)."""
+    sampler = GaussianSampler(real, seed)
+    if real is None:
+        return sampler.sample(size), sampler.sample(n_queries), 0
+    real = normalise(real[np.random.default_rng(seed).permutation(len(real))])
+    queries, real = real[:n_queries], real[n_queries:]
+    n_real = min(size, len(real))
+    pool = np.empty((size, DIM), dtype=np.float32)
+    pool[:n_real] = real[:n_real]
+    pool[n_real:] = sampler.sample(size - n_real)
+    return pool, queries, n_real
+
+
+def release_free_memory() -> None:
+    """Hand freed heap pages back to the OS, so that RSS growth counts only new memory
+    (otherwise the index reuses pages the vector generator freed and seems to cost nothing)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def rss() -> int:
+    return psutil.Process().memory_info().rss
+
+
+def make_index(kind: str, m: int, ef_construction: int, ef_search: int) -> faiss.Index:
+    if kind == "flat":
+        return faiss.IndexFlatIP(DIM)
+    index = faiss.IndexHNSWFlat(DIM, m, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = ef_construction
+    index.hnsw.efSearch = ef_search
+    return index
+
+
+def measure(kind: str, vectors: np.ndarray, queries: np.ndarray, params: dict) -> tuple[dict, np.ndarray]:
+    """Build one index over `vectors`, time single queries; returns (row, top-k ids).
+
+    Runs in a forked child so that the RSS growth is this index's alone: in one long
+    process, memory freed by the previous index is reused and the growth reads as zero.
+    """
+    ctx = multiprocessing.get_context("fork")
+    results = ctx.Queue()
+    child = ctx.Process(target=_measure_child, args=(kind, vectors, queries, params, results))
+    child.start()
+    row, ids = results.get()
+    child.join()
+    return row, ids
+
+
+def _measure_child(kind: str, vectors: np.ndarray, queries: np.ndarray, params: dict, results) -> None:
+    release_free_memory()
+    before = rss()
+    index = make_index(kind, **params)
+    start = time.perf_counter()
+    index.add(vectors)
+    build_s = time.perf_counter() - start
+    rss_growth = rss() - before
+    index_bytes = faiss.serialize_index(index).nbytes
+    index.search(queries[:5], K)  # warm caches before timing
+    # One thread per query: on a shared 2-core machine OpenMP's spinning threads turn
+    # a 1 ms exact search into tens of ms of noise; a server answering several users
+    # at once would run one query per core anyway.
+    faiss.omp_set_num_threads(1)
+    latencies = []
+    for q in queries:
+        t = time.perf_counter()
+        index.search(q[None, :], K)
+        latencies.append(time.perf_counter() - t)
+    _, ids = index.search(queries, K)
+    row = {
+        "index": kind,
+        "n": len(vectors),
+        "build_s": round(build_s, 3),
+        "p50_ms": percentile_ms(latencies, 50),
+        "p95_ms": percentile_ms(latencies, 95),
+        "index_bytes": int(index_bytes),
+        "rss_growth_bytes": int(rss_growth),
+    }
+    results.put((row, ids))
+
+
+def run(sizes: list[int], n_queries: int, real: np.ndarray | None,
+        ef_construction: Callable[[int], int], seed: int,
+        done: Callable[[list[dict]], None]) -> list[dict]:
+    """Rows for every size, exact then HNSW; `ef_construction(n)` is the build breadth at n.
+    `done(rows)` is called after each size, so a run cut short keeps what it measured."""
+    pool, queries, n_real = vector_pool(max(sizes), n_queries, real, seed)
+    rows = []
+    with tqdm(total=2 * len(sizes), desc="scale", unit="index", dynamic_ncols=True) as bar:
+        for n in sizes:
+            vectors = pool[:n]
+            params = {"m": HNSW_M, "ef_construction": ef_construction(n), "ef_search": HNSW_EF_SEARCH}
+            bar.set_postfix_str(f"flat {n:,}")
+            flat, exact_ids = measure("flat", vectors, queries, params)
+            bar.update()
+            bar.set_postfix_str(f"hnsw {n:,}")
+            hnsw, approx_ids = measure("hnsw", vectors, queries, params)
+            bar.update()
+            flat["recall_at_10"] = 1.0
+            hnsw["recall_at_10"] = round(recall_at_k(exact_ids, approx_ids), 4)
+            hnsw["ef_construction"] = params["ef_construction"]
+            for row in (flat, hnsw):
+                row["real_vectors"] = min(n, n_real)
+                rows.append(row)
+                bar.write(json.dumps(row), file=sys.stderr)
+            done(rows)
+    return rows
+
+
+def fmt_bytes(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def markdown(report: dict) -> str:
+    m, p = report["machine"], report["params"]
+    lines = [
+        "# Search cost as the collection grows",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, {m['os']}, "
+        f"Python {m['python']}, faiss {m['faiss']}, load average {m['load_avg_1m']} at the start. "
+        f"Run took {report['total_s']:.0f} s.",
+        "",
+        f"Dimension {DIM}, k={K}, {report['queries']} held-out single queries per size "
+        f"({report['threads']}). HNSW as Pilcrow's store builds it: M={p['m']}, "
+        f"efSearch={p['ef_search']}, efConstruction={p['store_ef_construction']} up to "
+        f"{p['full_build_up_to']:,} vectors; above that efConstruction={p['large_ef_construction']} "
+        f"(column efC) to keep the 1M build within the time budget, which costs some recall. "
+        f"Pilcrow itself searches exactly (flat) up to 200,000 vectors and switches to HNSW above. "
+        f"{report['vectors_note']}",
+        "",
+        *([report["note"], ""] if report.get("note") else []),
+        "| vectors | real | index | efC | build s | p50 ms | p95 ms | index size | RSS growth | recall@10 |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in report["rows"]:
+        lines.append(
+            f"| {r['n']:,} | {r['real_vectors']:,} | {r['index']} | {r.get('ef_construction', '')} | "
+            f"{r['build_s']:.2f} | "
+            f"{r['p50_ms']:.3f} | {r['p95_ms']:.3f} | {fmt_bytes(r['index_bytes'])} | "
+            f"{fmt_bytes(r['rss_growth_bytes'])} | {r['recall_at_10']:.3f} |"
+        )
+    lines += ["", "![latency and memory against collection size](scale.png)", ""]
+    return "\n".join(lines)
+
+
+def chart(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    for kind, style in (("flat", "o-"), ("hnsw", "s--")):
+        rs = [r for r in rows if r["index"] == kind]
+        n = [r["n"] for r in rs]
+        axes[0].plot(n, [r["p50_ms"] for r in rs], style, label=f"{kind} p50")
+        axes[0].plot(n, [r["p95_ms"] for r in rs], style, alpha=0.5, label=f"{kind} p95")
+        axes[1].plot(n, [r["index_bytes"] / 2**20 for r in rs], style, label=kind)
+        axes[2].plot(n, [max(r["build_s"], 1e-4) for r in rs], style, label=kind)
+    titles = ("query latency (ms)", "index size (MiB)", "build time (s)")
+    for ax, title in zip(axes, titles):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("vectors in the index")
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend()
+    fig.suptitle("Pilcrow vector search, exact (IndexFlatIP) vs HNSW, dim 384")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000, 1_000_000])
+    parser.add_argument("--queries", type=int, default=200, help="held-out queries per size")
+    parser.add_argument("--real-index", type=Path, help="Pilcrow index folder to take real vectors from")
+    parser.add_argument("--large-ef-construction", type=int, default=40,
+                        help="HNSW efConstruction above --full-build-up-to (default: 40, "
+                             f"faiss's own default; Pilcrow's store uses {HNSW_EF_CONSTRUCTION})")
+    parser.add_argument("--full-build-up-to", type=int, default=100_000,
+                        help="sizes up to this build HNSW with Pilcrow's efConstruction "
+                             f"({HNSW_EF_CONSTRUCTION}); larger ones use --large-ef-construction")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+
+    real = read_real_vectors(args.real_index) if args.real_index else None
+    n_real = 0 if real is None else len(real) - args.queries
+    start = time.perf_counter()
+    report = {
+        "machine": machine_description(),
+        "threads": "builds use every core, single queries one thread",
+        "queries": args.queries,
+        "k": K,
+        "params": {"m": HNSW_M, "ef_search": HNSW_EF_SEARCH, "store_ef_construction": HNSW_EF_CONSTRUCTION,
+                   "large_ef_construction": args.large_ef_construction,
+                   "full_build_up_to": args.full_build_up_to},
+        "vectors_note": (
+            f"The first {n_real:,} vectors are real MiniLM paragraph vectors from "
+            f"{args.real_index}; the rest are drawn from a Gaussian with their mean and covariance."
+            if real is not None else
+            "All vectors synthetic: unit vectors from a Gaussian with a 1/i spectrum."
+        ),
+    }
+
+    def write(rows: list[dict]) -> None:
+        report.update(rows=rows, total_s=round(time.perf_counter() - start, 1))
+        write_report(report, args.out)
+
+    run(sorted(args.sizes), args.queries, real,
+        lambda n: HNSW_EF_CONSTRUCTION if n <= args.full_build_up_to else args.large_ef_construction,
+        args.seed, write)
+    print(markdown(report))
+    return 0
+
+
+def write_report(report: dict, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "scale.json").write_text(json.dumps(report, indent=2) + "\n")
+    (out / "scale.md").write_text(markdown(report))
+    chart(report["rows"], out / "scale.png")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
