@@ -36,7 +36,7 @@ test: $(STAMP) browser
 	$(BIN)/python -m pytest $(ARGS)
 
 eval: $(STAMP)
-	$(BIN)/python -m eval --generator extractive --report eval/report $(ARGS)
+	$(BIN)/python -m eval --generator extractive --report var/eval/extractive $(ARGS)
 
 clean:
 	rm -rf $(VENV) var
