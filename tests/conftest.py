@@ -1,5 +1,85 @@
 """Shared fixtures. Models load from PyPI packages; the tests never touch the network."""
 import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def sample_index_dir(tmp_path_factory) -> Path:
+    """An index of the sample corpus (data/cables), built once per test session."""
+    from embeddings.store import build_index
+
+    index_dir = tmp_path_factory.mktemp("sample-index")
+    build_index([Path(__file__).resolve().parent.parent / "data" / "cables"], index_dir,
+                progress=False)
+    return index_dir
+
+
+# --- the running app: tests/test_http.py, test_ui_browser.py, test_gradio_client.py ---
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def _serving(app):
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=_free_port(),
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def serve():
+    """`with serve(app) as url:` serves a FastAPI app on a free loopback port in a thread."""
+    return _serving
+
+
+@pytest.fixture(scope="session")
+def app_url(sample_index_dir, tmp_path_factory):
+    """`python app.py` itself, on a free loopback port, over the sample index (extractive)."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("app") / "app.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PILCROW_")}
+    root = Path(__file__).resolve().parent.parent
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--index",
+                                 str(sample_index_dir), "--generator", "extractive"],
+                                cwd=root, stdout=out, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while True:
+        assert proc.poll() is None, f"app.py exited {proc.returncode}:\n{log.read_text()}"
+        assert time.monotonic() < deadline, f"app.py did not answer:\n{log.read_text()}"
+        try:
+            if httpx.get(f"{url}/api/health", timeout=5).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(30)

@@ -1,0 +1,110 @@
+"""`python -m qa`: search the index or ask it a question from the command line."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+
+from embeddings.errors import PilcrowError
+from embeddings.records import Filters
+from qa.assistant import Assistant
+from qa.settings import Settings
+from qa.types import Answer, Hit
+
+EPILOG = """examples:
+  python -m qa search "84 percent" --k 5
+  python -m qa search "trafficking Vietnam border" --origin "Consulate Guangzhou" --json
+  python -m qa ask "what did Zhejiang officials say about hukou?"
+  python -m qa ask "what did Zhejiang officials say about hukou?" --generator extractive --json
+  python -m qa ask "what is TIP?" --date-from 2007-01-01 --date-to 2007-12-31 --index var/index
+
+environment: PILCROW_INDEX, PILCROW_GENERATOR, PILCROW_MODEL, PILCROW_K, PILCROW_OPENAI_BASE_URL,
+PILCROW_OPENAI_MODEL (see qa/settings.py for all)."""
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m qa", description=__doc__, epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = p.add_subparsers(dest="command", required=True)
+    search = commands.add_parser("search", help="retrieve paragraphs", epilog=EPILOG,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    search.add_argument("query")
+    ask = commands.add_parser("ask", help="answer a question with citations", epilog=EPILOG,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    ask.add_argument("question")
+    ask.add_argument("--generator", help="extractive, transformers, llama-cpp or openai "
+                     "(default: $PILCROW_GENERATOR or transformers)")
+    for sub in (search, ask):
+        sub.add_argument("--k", type=int, help="paragraphs to return (search default 10; "
+                         "ask default $PILCROW_K or 8)")
+        sub.add_argument("--index", help="index folder (default: $PILCROW_INDEX or var/index)")
+        sub.add_argument("--origin", action="append", default=[], help="post, e.g. "
+                         "'Embassy Beijing' (repeatable)")
+        sub.add_argument("--date-from", default="", help="YYYY-MM-DD, inclusive")
+        sub.add_argument("--date-to", default="", help="YYYY-MM-DD, inclusive")
+        sub.add_argument("--classification", action="append", default=[], help="repeatable")
+        sub.add_argument("--tag", action="append", default=[], help="e.g. PGOV (repeatable)")
+        sub.add_argument("--json", action="store_true", help="print JSON instead of text")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    filters = Filters(origins=tuple(args.origin), date_from=args.date_from, date_to=args.date_to,
+                      classifications=tuple(args.classification), tags=tuple(args.tag))
+    try:
+        settings = Settings.from_env(index_dir=args.index,
+                                     generator=getattr(args, "generator", None))
+        assistant = Assistant(settings)
+        if args.command == "search":
+            hits = assistant.search(args.query, k=args.k or 10, filters=filters)
+            print(json.dumps([hit_dict(h) for h in hits], ensure_ascii=False, indent=2)
+                  if args.json else format_hits(hits))
+        else:
+            answer = assistant.ask(args.question, filters, k=args.k)
+            print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2)
+                  if args.json else format_answer(answer))
+    except PilcrowError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def hit_dict(hit: Hit) -> dict:
+    """A hit as JSON, with its citation text ("09SHANGHAI374 ¶9") under `ref`."""
+    return {"ref": hit.ref, **asdict(hit)}
+
+
+def format_hits(hits: list[Hit]) -> str:
+    """One line a hit: rank, citation, fused score, similarity, the paragraph's first line."""
+    if not hits:
+        return "no paragraphs found"
+    lines = []
+    for rank, hit in enumerate(hits, 1):
+        first = " ".join(hit.text.split())
+        first = first if len(first) <= 100 else first[:99] + "…"
+        lines.append(f"{rank:>2}. {hit.ref:<22} score {hit.score:.4f}  sim {hit.similarity:.2f}  {first}")
+    return "\n".join(lines)
+
+
+def format_answer(answer: Answer) -> str:
+    """The answer, then the text of each cited paragraph (or the closest, on abstention)."""
+    out = [answer.text, ""]
+    if answer.abstained:
+        out.append("Closest paragraphs:")
+        out.append(format_hits(list(answer.hits)))
+    else:
+        texts = {(h.cable_id, h.paragraph): h for h in answer.hits}
+        for c in answer.citations:
+            hit = texts[(c.cable_id, c.paragraph)]
+            out.append(f"[{c.ref}] {hit.origin}, {hit.date[:10]}: {hit.subject}")
+            out.append(" ".join(hit.text.split()))
+            out.append("")
+    timings = ", ".join(f"{k} {v:.0f} ms" for k, v in answer.timings.items())
+    out.append(f"({answer.generator}; {timings})")
+    return "\n".join(out).rstrip()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

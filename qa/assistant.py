@@ -1,0 +1,195 @@
+"""The one entry point every interface uses: `Assistant(settings).ask(question, filters)`.
+
+    >>> assistant = Assistant(Settings.from_env(generator="extractive"))  # doctest: +SKIP
+    >>> assistant.ask("what did Zhejiang officials say about hukou?").text  # doctest: +SKIP
+    'Eliminating the hukou residency registration requirement ... [09SHANGHAI374 ¶9]. ...'
+
+`stream()` is the same path, yielding the draft as it is generated and the verified
+`Answer` last; `ask()` drains it. Safe to call from several threads: the index and the
+encoder lock themselves, and model generators run one at a time.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import time
+from collections.abc import Iterator
+from datetime import date
+
+from embeddings.errors import InvalidInputError
+from embeddings.records import Cable, Filters, Paragraph
+from embeddings.store import open_index
+from qa import generate
+from qa.cite import verify
+from qa.retrieve import is_direct, retrieve
+from qa.sentences import names, normalize_space
+from qa.settings import Settings
+from qa.types import Answer, Hit
+
+ABSTAIN_TEXT = (
+    "The indexed cables do not answer this question: it is not in these cables. "
+    "The closest paragraphs are listed below."
+)
+MAX_K = 50
+_CABLE_ID = re.compile(r"(\d{2})([A-Z]+)0*(\d+)")
+
+
+class Assistant:
+    """An open index plus the settings to answer from it."""
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or Settings.from_env()
+        self.index = open_index(self.settings.index_dir, model=self.settings.embed_model or None)
+
+    def ask(self, question: str, filters: Filters | None = None, *, generator: str | None = None,
+            k: int | None = None) -> Answer:
+        """Answer `question` from the index; every sentence of `Answer.text` cites a paragraph."""
+        *_, answer = self.stream(question, filters, generator=generator, k=k)
+        return answer
+
+    def stream(self, question: str, filters: Filters | None = None, *, generator: str | None = None,
+               k: int | None = None) -> Iterator[str | Answer]:
+        """Draft text pieces as the generator writes them, then the verified Answer (last).
+
+        Nothing is yielded before the Answer when the assistant abstains. Bad input raises
+        here, at the call, before any streaming starts.
+        """
+        question = self._check_question(question)
+        settings = self.settings.with_(generator=generator, k=self._check_k(k))
+        write = generate.get_generator(settings.generator)
+        return self._stream(question, check_filters(filters), settings, write)
+
+    def _stream(self, question: str, filters: Filters | None, settings: Settings,
+                write: generate.Generate) -> Iterator[str | Answer]:
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+
+        hits = retrieve(self.index, question, k=settings.k, candidates=max(settings.candidates, settings.k),
+                        rrf_k=settings.rrf_k, filters=filters)
+        timings["retrieve"] = _ms(started)
+        if self._weak(question, hits, settings):
+            timings["total"] = _ms(started)
+            yield Answer(question, ABSTAIN_TEXT, (), tuple(hits), True, (), settings.generator,
+                         timings, settings.hash())
+            return
+
+        mark = time.perf_counter()
+        pieces = []
+        for piece in write(question, hits, settings):
+            pieces.append(piece)
+            yield piece
+        timings["generate"] = _ms(mark)
+
+        mark = time.perf_counter()
+        # Small batches: the encoder pads a batch to its longest text, and claims and
+        # sentences vary from 5 to 100 words.
+        encode = functools.partial(self.index.encoder().encode, batch_size=16)
+        verified = verify("".join(pieces), question, hits, encode, settings.support_threshold)
+        timings["verify"] = _ms(mark)
+        timings["total"] = _ms(started)
+        yield Answer(question, verified.text, verified.citations, tuple(hits), False,
+                     verified.dropped, settings.generator, timings, settings.hash())
+
+    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+        """Retrieval alone: the `k` best paragraphs for `query`."""
+        query = self._check_question(query)
+        k = self._check_k(k)
+        return retrieve(self.index, query, k=k, candidates=max(self.settings.candidates, k),
+                        rrf_k=self.settings.rrf_k, filters=check_filters(filters))
+
+    def cable(self, cable_id: str) -> Cable:
+        """A cable by ID ("09SHANGHAI374" or "09 SHANGHAI 374"); NotFoundError if absent."""
+        return self.index.cable(canonical_id(cable_id))
+
+    def paragraph(self, cable_id: str, n: int) -> Paragraph:
+        """Paragraph `n` of a cable, as the cable numbers it; NotFoundError if absent."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise InvalidInputError(f"paragraph number must be a whole number >= 0, not {n!r}")
+        return self.index.paragraph(canonical_id(cable_id), n)
+
+    def collection(self) -> dict:
+        """What the index holds: counts, date range, origins, classifications, tags."""
+        return self.index.stats()
+
+    def generators(self) -> list[str]:
+        """Names of the generators that can run in this environment."""
+        return list(generate.GENERATORS)
+
+    def health(self) -> dict:
+        return {
+            "index": str(self.index.path),
+            "manifest": self.index.manifest,
+            "embedding_model": self.index.manifest["model"],
+            "generator": self.settings.generator,
+            "generator_model": generate.model_name(self.settings),
+            "generators": self.generators(),
+            "unavailable_generators": dict(generate.UNAVAILABLE),
+            "settings_hash": self.settings.hash(),
+        }
+
+    def _check_question(self, question: str) -> str:
+        if not isinstance(question, str) or not question.strip():
+            raise InvalidInputError("the question is empty")
+        question = question.strip()
+        if len(question) > self.settings.max_question_chars:
+            raise InvalidInputError(
+                f"the question has {len(question)} characters; the limit is {self.settings.max_question_chars}")
+        return question
+
+    @staticmethod
+    def _check_k(k: int | None) -> int | None:
+        if k is not None and (isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K):
+            raise InvalidInputError(f"k must be a whole number from 1 to {MAX_K}, not {k!r}")
+        return k
+
+    @staticmethod
+    def _weak(question: str, hits: list[Hit], settings: Settings) -> bool:
+        """Whether the evidence is too weak to answer from: no paragraph is similar enough
+        to the question, or a name the question asks about ("Wang Yang", "Foxconn", "TIP")
+        occurs in none of them (a question about Foxconn is not answered from a paragraph
+        about Zhejiang factories, however similar). A cable named in the question is never
+        weak: the reader asked about it."""
+        if not hits:
+            return True
+        if any(is_direct(h) for h in hits):
+            return False
+        if max(h.similarity for h in hits) < settings.abstain_threshold:
+            return True
+        evidence = normalize_space(" ".join(f"{h.subject} {h.text}" for h in hits)).lower().replace("u.s.", "us")
+        return any(name.lower() not in evidence for name in names(question))
+
+
+def check_filters(filters: Filters | None) -> Filters | None:
+    """`filters` if valid: dates are real YYYY-MM-DD days, from <= to; else InvalidInputError."""
+    if filters is None:
+        return None
+    if not isinstance(filters, Filters):
+        raise InvalidInputError(f"filters must be a Filters, not {type(filters).__name__}")
+    for name in ("date_from", "date_to"):
+        value = getattr(filters, name)
+        if value:
+            try:
+                if len(value) != 10:
+                    raise ValueError
+                date.fromisoformat(value)
+            except ValueError:
+                raise InvalidInputError(f"{name} {value!r} is not a YYYY-MM-DD date") from None
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        raise InvalidInputError(f"date_from {filters.date_from} is after date_to {filters.date_to}")
+    return filters
+
+
+def canonical_id(cable_id: str) -> str:
+    """A cable ID as the index keys it, or InvalidInputError.
+
+    >>> canonical_id(" 09 shanghai 0374 ")
+    '09SHANGHAI374'
+    """
+    m = _CABLE_ID.fullmatch("".join(str(cable_id).split()).upper())
+    if not m:
+        raise InvalidInputError(f"{cable_id!r} is not a cable ID like 09SHANGHAI374")
+    return "".join(m.groups())
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 1)

@@ -1,0 +1,161 @@
+"""Retrieval: the paragraphs of the index that bear on a question, best first.
+
+Dense (FAISS) and keyword (FTS5 BM25) candidates are fused by reciprocal rank fusion, so a
+name, number or piece of jargon the embedding misses ("84 percent", "Cao Jianguo", "TIP")
+still ranks through the keyword list. A cable ID in the question ("09SHANGHAI374",
+"09 SHANGHAI 374", "09SHANGHAI374 ¶9") retrieves that cable or paragraph directly, ahead of
+everything else; naming a cable overrides the metadata filters.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable, Sequence
+from typing import TypeVar
+
+import numpy as np
+
+from embeddings.errors import NotFoundError
+from embeddings.records import Cable, Filters
+from qa.sentences import STOPWORDS, content_words
+from qa.types import Hit
+
+K = TypeVar("K", bound=Hashable)
+
+# Direct lookups score above any fused score (RRF scores are below 2 / rrf_k).
+DIRECT_SCORE = 1.0
+
+_CABLE_ID = re.compile(
+    r"\b(?P<year>\d{2})\s?(?P<post>[A-Z]+(?:\s[A-Z]+){0,2}?)\s?0*(?P<number>\d{1,6})\b"
+    r"(?:\s*,?\s*(?:¶|para(?:graph)?\.?)\s*(?P<paragraph>\d{1,3})\b)?",
+    re.IGNORECASE,
+)
+
+
+def rrf(lists: Sequence[Sequence[K]], k: int = 60) -> list[tuple[K, float]]:
+    """Reciprocal rank fusion: score(x) = sum over lists of 1 / (k + rank of x), rank from 1.
+
+    Ties keep the order in which items were first seen.
+
+    >>> [(x, round(s, 4)) for x, s in rrf([["a", "b", "c"], ["b", "d"]], k=60)]
+    [('b', 0.0325), ('a', 0.0164), ('d', 0.0161), ('c', 0.0159)]
+    """
+    scores: dict[K, float] = {}
+    for ranked in lists:
+        for rank, item in enumerate(ranked, 1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+    order = {item: i for i, item in enumerate(scores)}
+    return sorted(scores.items(), key=lambda kv: (-kv[1], order[kv[0]]))
+
+
+def top_k(fused: Sequence[K], lists: Sequence[Sequence[K]], k: int, guaranteed: int = 2) -> list[K]:
+    """The first `k` of the fused order, except that the first `guaranteed` items of every
+    list always make it (displacing the lowest fused ones), still in fused order.
+
+    RRF favours items that every list ranks moderately; this keeps an item that one list
+    is sure of, e.g. the only paragraph containing "84 percent", which the dense list
+    ranks nowhere.
+
+    >>> top_k(["b", "c", "d", "a"], [["b", "c", "d"], ["a", "b"]], k=3, guaranteed=1)
+    ['b', 'c', 'a']
+    """
+    must = list(dict.fromkeys(item for ranked in lists for item in ranked[:guaranteed]))[:k]
+    rest = [item for item in fused if item not in must][: k - len(must)]
+    chosen = set(must) | set(rest)
+    return [item for item in fused if item in chosen]
+
+
+def cable_references(text: str) -> list[tuple[str, int | None]]:
+    """Cable IDs (and paragraph numbers) written in `text`, canonicalised; not yet checked
+    against any index, so "84 percent 2009" may yield a candidate that is not a cable.
+
+    >>> cable_references("compare 09 SHANGHAI 374 para 9 with 09shanghai374 and 07BEIJING2459 ¶3")
+    [('09SHANGHAI374', 9), ('09SHANGHAI374', None), ('07BEIJING2459', 3)]
+    """
+    found = []
+    for m in _CABLE_ID.finditer(text):
+        cable_id = f"{m['year']}{m['post'].replace(' ', '').upper()}{int(m['number'])}"
+        found.append((cable_id, int(m["paragraph"]) if m["paragraph"] else None))
+    return list(dict.fromkeys(found))
+
+
+def keyword_query(question: str) -> str:
+    """The question without stop words, for BM25 (which would score "what" and "did" too).
+
+    >>> keyword_query("What did Cao Jianguo say about the 84 percent?")
+    'Cao Jianguo 84 percent'
+    """
+    words = re.findall(r"[\w'-]+", question)
+    kept = [w for w in words if w.lower() not in STOPWORDS]
+    return " ".join(kept or words)
+
+
+def retrieve(index, question: str, *, k: int, candidates: int, rrf_k: int,
+             filters: Filters | None = None) -> list[Hit]:
+    """The `k` best paragraphs for `question` from an open `embeddings.store.Index`.
+
+    Each Hit carries its fused score, its rank in each list and `similarity`, the cosine of
+    the question and the paragraph (its best chunk when the dense list found it).
+    """
+    encoder = index.encoder()
+    qvec = encoder.encode([question])[0]
+    dense = index.search_dense(qvec, candidates, filters)
+    keyword = index.search_keyword(keyword_query(question), candidates, filters)
+    dense_rank = {(m.cable_id, m.paragraph): r for r, m in enumerate(dense, 1)}
+    keyword_rank = {(m.cable_id, m.paragraph): r for r, m in enumerate(keyword, 1)}
+    dense_score = {(m.cable_id, m.paragraph): m.score for m in dense}
+    lists = [list(dense_rank), list(keyword_rank)]
+    fused = rrf(lists, k=rrf_k)
+
+    direct = dict(_direct(index, question, encoder))
+    searched = top_k([key for key, _ in fused], lists, k)
+    keys = (list(direct) + [key for key in searched if key not in direct])[:k]
+    scores = dict(fused) | direct
+
+    cables: dict[str, Cable] = {}
+    for cable_id, _ in keys:
+        if cable_id not in cables:
+            cables[cable_id] = index.cable(cable_id)
+    texts = {key: cables[key[0]].paragraph(key[1]).text for key in keys}
+    to_encode = [key for key in keys if key not in dense_score]
+    if to_encode:
+        for key, vec in zip(to_encode, encoder.encode([texts[key] for key in to_encode])):
+            dense_score[key] = float(vec @ qvec)
+    return [
+        Hit(
+            cable_id=key[0], paragraph=key[1], text=texts[key], score=scores[key],
+            date=cables[key[0]].date, origin=cables[key[0]].origin,
+            subject=cables[key[0]].subject, classification=cables[key[0]].classification,
+            dense_rank=dense_rank.get(key), keyword_rank=keyword_rank.get(key),
+            similarity=float(dense_score[key]),
+        )
+        for key in keys
+    ]
+
+
+def is_direct(hit: Hit) -> bool:
+    """Whether the hit was named by the question rather than found by search."""
+    return hit.score >= DIRECT_SCORE
+
+
+def _direct(index, question: str, encoder) -> list[tuple[tuple[str, int], float]]:
+    """Paragraphs the question names, with scores above any fused score: a cited paragraph
+    first, then the paragraphs of a named cable by similarity to the rest of the question
+    (in the cable's order when nothing else is asked)."""
+    named: list[tuple[str, int]] = []
+    for cable_id, paragraph in cable_references(question):
+        try:
+            cable = index.cable(cable_id)
+        except NotFoundError:
+            continue
+        numbers = [p.number for p in cable.paragraphs]
+        if paragraph is not None and paragraph in numbers:
+            named.append((cable_id, paragraph))
+            continue
+        rest = _CABLE_ID.sub(" ", question)
+        if content_words(rest):
+            sims = encoder.encode([rest] + [p.text for p in cable.paragraphs])
+            order = np.argsort(-(sims[1:] @ sims[0]), kind="stable")
+            numbers = [numbers[i] for i in order]
+        named.extend((cable_id, n) for n in numbers)
+    named = list(dict.fromkeys(named))
+    return [(key, DIRECT_SCORE + 1.0 / (1 + rank)) for rank, key in enumerate(named, 1)]

@@ -1,0 +1,119 @@
+"""Cable prose cut into sentences, content words and numbers: what answers are compared by.
+
+>>> split_sentences("The U.S. Consul met Mr. Cao. He said 84 percent. End note.")
+['The U.S. Consul met Mr. Cao.', 'He said 84 percent.', 'End note.']
+>>> sorted(content_words("Zhejiang officials said the hukou rules stay"))
+['hukou', 'official', 'rule', 'stay', 'zhejiang']
+>>> sorted(numbers("400,000 new jobs, seven percent, 6.4 million"))
+['400000', '6.4', '7']
+>>> names("Did Guangdong party secretary Wang Yang tell Dr. Gao or North Koreans about China's TIP?")
+['Guangdong', 'Wang Yang', 'Gao', 'North Korean', 'China', 'TIP']
+"""
+from __future__ import annotations
+
+import re
+
+# Words that end with a period without ending a sentence. Cables abbreviate titles, months
+# and country names ("U.S.", "P.R.C."); the single-letter rule covers initials.
+_ABBREVIATIONS = frozenset(
+    """mr mrs ms dr gen lt col maj capt adm sen rep gov amb ambassador pol econ amcit
+    jan feb mar apr jun jul aug sep sept oct nov dec no nos st co corp ltd inc vs e.g i.e
+    approx dept govt u.s u.n u.k p.r.c e.u""".split()
+)
+_BOUNDARY = re.compile(r"""[.!?]["')\]]*\s+(?=["'(\[]?[A-Z0-9])""")
+_WORD = re.compile(r"[a-z][a-z'-]*[a-z]|[a-z]")
+_NAME_TOKEN = re.compile(r"[A-Za-z][\w'’.-]*")
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_NUMBER_WORDS = {
+    w: str(i)
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
+# Function words, question words and reporting verbs: they match everywhere and prove nothing.
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each few
+    for from further had has have having he her here hers herself him himself his how i if in
+    into is it its itself just me more most my myself no nor not now of off on once only or
+    other our ours ourselves out over own same she should so some such than that the their
+    theirs them themselves then there these they this those through to too under until up
+    upon very was we were what when where which while who whom why will with would you your
+    yours yourself yourselves according however said says say saying told tell stated note
+    end summary comment cable post please know anything something thing there's it's""".split()
+)
+
+
+def normalize_space(text: str) -> str:
+    """One space between words: telegram text breaks lines mid-sentence."""
+    return " ".join(text.split())
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of `text`, keeping their punctuation; abbreviations do not end a sentence."""
+    text = normalize_space(text)
+    sentences, start = [], 0
+    for m in _BOUNDARY.finditer(text):
+        last_word = text[start : m.start()].rsplit(" ", 1)[-1].lstrip("(\"'").lower()
+        if last_word in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last_word):
+            continue
+        sentences.append(text[start : m.end()].strip())
+        start = m.end()
+    if text[start:].strip():
+        sentences.append(text[start:].strip())
+    return sentences
+
+
+def _stem(word: str) -> str:
+    # A light plural strip is enough to match "officials" with "official"; a real stemmer
+    # would also merge words that cables keep apart (e.g. "policy" and "police").
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased, lightly stemmed words that carry meaning (no stop words, no numbers)."""
+    return {
+        _stem(w)
+        for w in _WORD.findall(text.lower())
+        if w not in STOPWORDS and w not in _NUMBER_WORDS and len(w) > 1
+    }
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers written in `text`, normalised ("400,000" -> "400000", "seven" -> "7")."""
+    found = {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+    found |= {_NUMBER_WORDS[w] for w in _WORD.findall(text.lower()) if w in _NUMBER_WORDS}
+    return found
+
+
+def names(text: str) -> list[str]:
+    """Capitalised words and runs of them ("Wang Yang", "TIP"): the names a question asks
+    about. The first word is skipped (capitalised by grammar), and so are stop words;
+    possessives and plural endings go, so "Koreans" is found in "North Korean"."""
+    found: list[str] = []
+    run: list[str] = []
+    run_end = -1
+    for i, m in enumerate(_NAME_TOKEN.finditer(text)):
+        token = re.sub(r"['’]s$", "", m.group())
+        if i == 0 or not token[:1].isupper() or token.lower() in STOPWORDS or token.endswith("."):
+            run = []  # "Dr." and "U.S." are titles and abbreviations, not names
+            continue
+        if run and text[run_end : m.start()] == " ":
+            run.append(token)
+            found[-1] = " ".join(run)
+        else:
+            run = [token]
+            found.append(token)
+        run_end = m.end()
+        if token != m.group():  # a possessive ends the name: "China's SAFE" is two
+            run = []
+    return list(dict.fromkeys(_stem_last(n) for n in found))
+
+
+def _stem_last(name: str) -> str:
+    head, _, last = name.rpartition(" ")
+    last = _stem(last) if not last.isupper() else last
+    return f"{head} {last}".strip()

@@ -1,0 +1,180 @@
+"""Generators: the registry, the prompt, extractive, and the real SmolLM2 through transformers."""
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from embeddings.cables import read_cables
+from embeddings.errors import InvalidInputError
+from qa import generate
+from qa.generate import (GENERATORS, extractive_draft, get_generator, load_transformers,
+                         prompt_messages)
+from qa.sentences import split_sentences
+from qa.settings import Settings
+from qa.types import Hit
+
+ROOT = Path(__file__).resolve().parent.parent
+# The app's own cache of the converted SmolLM2 (gitignored var/): converted once per machine.
+# test_gguf_is_converted_once_and_cached converts into a fresh folder instead.
+MODEL_CACHE = str(ROOT / "var" / "models")
+QUESTION = "what did Zhejiang officials say about hukou?"
+
+
+@pytest.fixture(scope="module")
+def hits():
+    cable = next(c for c in read_cables(ROOT / "data" / "cables") if c.id == "09SHANGHAI374")
+    return [Hit(cable.id, n, cable.paragraph(n).text, 0.03, cable.date, cable.origin, cable.subject,
+                cable.classification, similarity=s) for n, s in ((9, 0.51), (3, 0.50), (1, 0.43))]
+
+
+def test_registry_has_what_imports_and_names_the_rest():
+    assert {"extractive", "transformers", "openai"} <= set(GENERATORS)
+    with pytest.raises(InvalidInputError, match=r"'nope' is unavailable; available: extractive, transformers"):
+        get_generator("nope")
+    if importlib.util.find_spec("llama_cpp") is None:
+        assert "llama-cpp" not in GENERATORS
+        with pytest.raises(InvalidInputError, match=r"not installed: pip install llama-cpp-python"):
+            get_generator("llama-cpp")
+
+
+def test_prompt_numbers_the_sources(hits):
+    system, user = prompt_messages(QUESTION, hits)
+    assert "[n]" in user["content"] or "[1]" in system["content"]
+    lines = user["content"].splitlines()
+    assert lines[1].startswith("[1] 09SHANGHAI374 ¶9 (Shanghai, 2009-08-28): Requiring migrants to register")
+    assert lines[2].startswith("[2] 09SHANGHAI374 ¶3 (Shanghai, 2009-08-28): ")
+    assert lines[-1] == "Answer with [n] markers:" and f"Question: {QUESTION}" in user["content"]
+
+
+def test_extractive_is_verbatim_cited_and_deterministic(hits):
+    draft = extractive_draft(QUESTION, hits)
+    assert draft == extractive_draft(QUESTION, hits)
+    assert ("Eliminating the hukou residency registration requirement in the near-term "
+            "would be impossible, Ye said [1].") in draft
+    assert len(split_sentences(draft)) == 3
+    for sentence in split_sentences(draft):
+        body, number = sentence[: sentence.rindex(" [")], int(sentence[sentence.rindex("[") + 1])
+        assert body in " ".join(hits[number - 1].text.split())
+    assert "".join(get_generator("extractive")(QUESTION, hits, Settings())) == draft
+
+
+def test_unknown_model_path_is_a_clear_error(tmp_path):
+    with pytest.raises(InvalidInputError, match="neither a .gguf file nor a transformers model folder"):
+        load_transformers(str(tmp_path / "missing.gguf"), str(tmp_path))
+    with pytest.raises(InvalidInputError, match="neither"):
+        load_transformers(str(tmp_path), str(tmp_path))  # a folder without config.json
+
+
+@pytest.mark.slow
+def test_gguf_is_converted_once_and_cached(tmp_path, monkeypatch):
+    cache = tmp_path / "models"
+    lm, tokenizer = load_transformers("", str(cache))
+    (folder,) = cache.iterdir()
+    assert folder.name.startswith("SmolLM2-135M-Instruct.Q4_1-")
+    assert {"config.json", "model.safetensors", "tokenizer.json"} <= {p.name for p in folder.iterdir()}
+    assert load_transformers("", str(cache))[0] is lm  # loaded once per process
+
+    # A new process (simulated by forgetting the loaded model) reads the cache and never
+    # converts again.
+    monkeypatch.setattr(generate, "_LOADED", {})
+
+    def no_conversion(*args):
+        raise AssertionError("converted again despite the cache")
+
+    monkeypatch.setattr(generate, "_convert_gguf", no_conversion)
+    again, _ = load_transformers("", str(cache))
+    assert again is not lm and again.config.vocab_size == lm.config.vocab_size == 49152
+
+
+@pytest.mark.slow
+def test_transformers_streams_a_deterministic_draft(hits):
+    settings = Settings(model_cache=MODEL_CACHE, max_new_tokens=30)
+    pieces = list(get_generator("transformers")(QUESTION, hits, settings))
+    assert len(pieces) > 3, "a stream of pieces, not one block"
+    text = "".join(pieces)
+    assert len(text.split()) >= 5
+    assert "".join(get_generator("transformers")(QUESTION, hits, settings)) == text  # greedy
+
+
+@pytest.mark.slow
+def test_transformers_accepts_a_model_folder(hits):
+    # The converted cache folder is an ordinary transformers model folder.
+    load_transformers("", MODEL_CACHE)
+    folder = next(p for p in Path(MODEL_CACHE).iterdir() if (p / "config.json").is_file())
+    settings = Settings(model=str(folder), model_cache=MODEL_CACHE, max_new_tokens=8)
+    assert "".join(get_generator("transformers")(QUESTION, hits, settings)).strip()
+
+
+@pytest.mark.slow
+def test_abandoned_stream_releases_the_model(hits):
+    settings = Settings(model_cache=MODEL_CACHE, max_new_tokens=200)
+    stream = get_generator("transformers")(QUESTION, hits, settings)
+    next(stream)
+    stream.close()  # the client went away: generation stops and the lock is free again
+    assert not generate._MODEL_LOCK.locked()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None,
+                    reason="llama-cpp-python is not installed (optional extra: pip install llama-cpp-python)")
+def test_llama_cpp_streams_a_draft(hits):
+    pieces = list(get_generator("llama-cpp")(QUESTION, hits, Settings(max_new_tokens=30)))
+    assert len(pieces) > 3 and "".join(pieces).strip()
+
+
+@pytest.fixture(scope="module")
+def openai_server():
+    """(base URL, model) of a real OpenAI-compatible server. Opt-in, because a CPU
+    server generates slowly: PILCROW_TEST_OPENAI_BASE_URL (+ _MODEL) names a running one
+    (llama.cpp server, Ollama, vLLM); PILCROW_TEST_OPENAI=1 starts `transformers serve` on
+    the converted SmolLM2 on a loopback port (needs the `openai` package, requirements-dev)."""
+    if url := os.environ.get("PILCROW_TEST_OPENAI_BASE_URL"):
+        yield url, os.environ.get("PILCROW_TEST_OPENAI_MODEL", "")
+        return
+    if os.environ.get("PILCROW_TEST_OPENAI") != "1":
+        pytest.skip("opt-in: set PILCROW_TEST_OPENAI=1, or PILCROW_TEST_OPENAI_BASE_URL to a running server")
+    load_transformers("", MODEL_CACHE)
+    folder = next(p for p in Path(MODEL_CACHE).iterdir() if (p / "config.json").is_file())
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([str(Path(sys.executable).parent / "transformers"), "serve", str(folder),
+                               "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            assert server.poll() is None, "transformers serve exited"
+            assert time.monotonic() < deadline, "transformers serve did not start"
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(1)
+        yield f"http://127.0.0.1:{port}/v1", str(folder)
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+@pytest.mark.slow
+def test_openai_streams_from_a_real_server(hits, openai_server):
+    url, model = openai_server
+    settings = Settings(openai_base_url=url, openai_model=model, max_new_tokens=30)
+    pieces = list(get_generator("openai")(QUESTION, hits, settings))
+    assert len(pieces) > 3 and "".join(pieces).strip()
+
+
+def test_openai_without_base_url_is_invalid_input(hits):
+    with pytest.raises(InvalidInputError, match="PILCROW_OPENAI_BASE_URL"):
+        list(get_generator("openai")(QUESTION, hits, Settings()))
+
+
+def test_openai_unreachable_server_is_a_generator_error(hits):
+    with pytest.raises(generate.GeneratorError, match="cannot reach"):
+        list(get_generator("openai")(QUESTION, hits, Settings(openai_base_url="http://127.0.0.1:9/v1")))
