@@ -1,0 +1,50 @@
+"""Pilcrow's web edge: one FastAPI app with the HTTP API under /api and the chat UI at /.
+
+    >>> app = create_app(Settings.from_env(index_dir="var/index", generator="extractive"))
+    >>> uvicorn.run(app, host="127.0.0.1", port=7860)   # what `python app.py` does
+"""
+from __future__ import annotations
+
+import gradio as gr
+from fastapi import FastAPI
+
+from embeddings.errors import IndexMismatchError, IndexNotFoundError
+from qa import Assistant, Settings
+from web.api import BodyLimit, create_api, install_error_handlers
+from web.ui import CSS, JS, build_ui
+
+__all__ = ["create_app"]
+
+# System fonts: the default theme fetches Google Fonts, which an offline newsroom lacks.
+THEME = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"],
+                       font_mono=["ui-monospace", "monospace"])
+
+
+def create_app(settings: Settings, token: str | None = None,
+               assistant: Assistant | None = None) -> FastAPI:
+    """Serve `assistant` (or the index `settings` names); `token` guards /api when given.
+
+    An index that cannot be opened does not stop the server: the API answers 503 with the
+    reason (and how to rebuild), and the chat page shows it.
+    """
+    opened, problem = assistant, None
+    if opened is None:
+        try:
+            opened = Assistant(settings)
+        except (IndexNotFoundError, IndexMismatchError) as exc:
+            problem = exc
+
+    def current() -> Assistant:
+        if opened is None:
+            raise problem
+        return opened
+
+    app = FastAPI(title="Pilcrow", version="1.0",
+                  description="Ask questions of US diplomatic cables; every claim cites "
+                              "a paragraph, e.g. `09SHANGHAI374 ¶9`.")
+    install_error_handlers(app)
+    app.include_router(create_api(current, token, settings.generator))
+    app.add_middleware(BodyLimit)
+    blocks = build_ui(current, settings.generator, settings.k)
+    return gr.mount_gradio_app(app, blocks, path="/", css=CSS, js=JS, footer_links=["api"],
+                               theme=THEME)

@@ -1,0 +1,131 @@
+"""HTML for the chat UI: answers with citation chips, evidence, abstentions, whole cables.
+
+Every piece of cable or model text passes through `html.escape` here and nowhere else is
+HTML assembled, so a cable that contains `<script>` is shown as text. The markup is kept
+on one line (no blank lines) so the chat's Markdown renderer passes it through as one
+HTML block instead of re-reading cable text as Markdown.
+"""
+from __future__ import annotations
+
+import re
+from html import escape
+
+from embeddings.records import Cable, citation
+from qa import Answer, Hit
+
+# "[09SHANGHAI374 ¶9]" or several refs in one bracket: "[09SHANGHAI374 ¶9; 09BEIJING22 ¶2]".
+_REF = r"\d{2}[A-Z]+\d+ ¶\d+"
+_REF_GROUP = re.compile(rf"\[({_REF}(?:\s*[;,]\s*{_REF})*)\]")
+_REF_PARTS = re.compile(r"(\d{2}[A-Z]+\d+) ¶(\d+)")
+
+
+def chip(cable_id: str, paragraph: int) -> str:
+    """A clickable citation; the page's script opens the cable on click.
+
+    >>> chip("09SHANGHAI374", 9)
+    '<a class="pcite" href="#cite/09SHANGHAI374/9">09SHANGHAI374 ¶9</a>'
+    """
+    return (f'<a class="pcite" href="#cite/{escape(cable_id)}/{int(paragraph)}">'
+            f"{escape(citation(cable_id, paragraph))}</a>")
+
+
+def text_with_chips(text: str) -> str:
+    """Escape answer text and turn its inline citations into chips.
+
+    >>> text_with_chips("<b>Fined</b> [09SHANGHAI374 ¶9; 09BEIJING22 ¶2].")  # doctest: +ELLIPSIS
+    '&lt;b&gt;Fined&lt;/b&gt; <a ...09SHANGHAI374/9">... <a ...09BEIJING22/2">...'
+    """
+    def chips(m: re.Match) -> str:
+        return " ".join(chip(c, int(n)) for c, n in _REF_PARTS.findall(m.group(1)))
+
+    # Refs hold no characters that escaping changes, so matching after escaping is safe.
+    return _REF_GROUP.sub(chips, _block(text))
+
+
+def _block(text: str) -> str:
+    """Escaped text with line breaks as <br>, so the chat's Markdown sees no blank line."""
+    lines = [escape(line.strip()) for line in text.strip().splitlines()]
+    return "<br>".join(line for line in lines if line)
+
+
+def _marked(paragraph: str, quote: str) -> str:
+    """The paragraph, escaped, with the supporting sentence highlighted where it occurs."""
+    at = paragraph.find(quote) if quote else -1
+    if at < 0:
+        return _block(paragraph)
+    return (_block(paragraph[:at]) + " <mark>" + _block(quote) + "</mark> "
+            + _block(paragraph[at + len(quote):]))
+
+
+def _source(hit: Hit) -> str:
+    meta = " · ".join(escape(x) for x in (hit.date[:10], hit.origin, hit.subject) if x)
+    return f'{chip(hit.cable_id, hit.paragraph)} <span class="pmeta">{meta}</span>'
+
+
+def answer_html(answer: Answer) -> str:
+    """The final verified answer: text with chips, then the cited paragraphs in full."""
+    if answer.abstained:
+        return abstention_html(answer)
+    hits = {(h.cable_id, h.paragraph): h for h in answer.hits}
+    items, seen = [], set()
+    for c in answer.citations:
+        if (c.cable_id, c.paragraph) in seen:
+            continue
+        seen.add((c.cable_id, c.paragraph))
+        hit = hits.get((c.cable_id, c.paragraph))
+        head = _source(hit) if hit else chip(c.cable_id, c.paragraph)
+        body = _marked(hit.text, c.quote) if hit else _block(c.quote)
+        items.append(f'<li class="pev">{head}<div class="ptext">{body}</div></li>')
+    evidence = (f'<div class="pevidence"><div class="plabel">Evidence ({len(items)})</div>'
+                f'<ol>{"".join(items)}</ol></div>') if items else ""
+    return (f'<div class="panswer"><div class="pbody">{text_with_chips(answer.text)}</div>'
+            f"{evidence}{_footer(answer)}</div>")
+
+
+def abstention_html(answer: Answer, closest: int = 3) -> str:
+    """'Not in these cables', with the closest paragraphs so the reader can judge why."""
+    items = "".join(f'<li class="pev">{_source(h)}<div class="ptext">{_block(h.text)}</div></li>'
+                    for h in answer.hits[:closest])
+    near = (f'<div class="plabel">Closest paragraphs</div><ol>{items}</ol>') if items else ""
+    return (f'<div class="pabstain"><div class="ptitle">Not in these cables</div>'
+            f'<div class="pbody">{_block(answer.text)}</div>{near}{_footer(answer)}</div>')
+
+
+def _footer(answer: Answer) -> str:
+    total = answer.timings.get("total", sum(answer.timings.values()))
+    return (f'<div class="pfooter">{escape(answer.generator)} · {total:.0f} ms'
+            f" · settings {escape(answer.settings_hash)}</div>")
+
+
+def dropped_html(answer: Answer) -> str:
+    """What the verifier removed from the draft and why (shown collapsed)."""
+    if not answer.dropped:
+        return "<div class=\"pdropped\">Nothing: every drafted sentence was supported.</div>"
+    rows = "".join(f'<li>“{_block(d.sentence)}” <span class="pmeta">{escape(d.reason)}'
+                   f" · support {d.support:.2f}</span></li>" for d in answer.dropped)
+    return f'<div class="pdropped"><ul>{rows}</ul></div>'
+
+
+def draft_html(draft: str) -> str:
+    """The generator's text while it streams, marked as not yet verified."""
+    return (f'<div class="pdraft"><div class="plabel">Drafting, not yet verified…</div>'
+            f'<div class="pbody">{_block(draft)}</div></div>')
+
+
+def cable_html(cable: Cable, cited: int | None = None) -> str:
+    """The whole cable: header, then its numbered paragraphs, the cited one highlighted.
+
+    The cited paragraph carries id="pcited" so the page can scroll it into view.
+    """
+    rows = [("Date", cable.date.replace("T", " ")), ("Origin", cable.origin),
+            ("Classification", cable.classification), ("Subject", cable.subject),
+            ("Tags", " ".join(cable.tags))]
+    header = "".join(f"<tr><th>{k}</th><td>{escape(v)}</td></tr>" for k, v in rows if v)
+    paras = []
+    for p in cable.paragraphs:
+        mark = f" ({escape(p.marking)})" if p.marking else ""
+        attrs = ' class="ppara pcited" id="pcited"' if p.number == cited else ' class="ppara"'
+        paras.append(f'<div{attrs} data-n="{p.number}"><span class="pnum">¶{p.number}{mark}'
+                     f"</span> {_block(p.text)}</div>")
+    return (f'<div class="pcable"><div class="pcable-id">{escape(cable.id)}</div>'
+            f'<table class="pheader">{header}</table>{"".join(paras)}</div>')

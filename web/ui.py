@@ -1,0 +1,203 @@
+"""The chat UI (Gradio Blocks): streamed answers, citation chips, the cable reader.
+
+A chip is a link `#cite/09SHANGHAI374/9` inside a chat message. The page script (JS below)
+catches its click, hands the ref to a hidden textbox and clicks a hidden button; the
+button's event renders the whole cable on the right with the cited paragraph highlighted,
+and the script scrolls that paragraph into view whenever the reader's content changes.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from html import escape
+
+import gradio as gr
+
+from embeddings.errors import PilcrowError
+from embeddings.records import Filters
+from web.render import answer_html, cable_html, draft_html, dropped_html
+
+EXAMPLES = (
+    "How did Zhejiang's new policy change hukou rules for migrant workers?",
+    "How were Guangxi authorities and NGOs preparing for migrant workers after Chinese New Year?",
+    "Why is trafficking in persons hard to talk about in South China?",
+    "What do labor NGOs do for migrant workers?",
+)
+
+READER_EMPTY = ('<div class="preader-empty">Click a citation such as '
+                '<span class="pcite">09SHANGHAI374 ¶9</span> to read the whole cable here.</div>')
+
+CSS = """
+.pcite { display:inline-block; padding:0 .45em; margin:0 .1em; border-radius:.8em;
+  background:#e8eefc; color:#1d3f8f !important; border:1px solid #b9c8f0; font-size:.85em;
+  font-weight:600; text-decoration:none !important; white-space:nowrap; cursor:pointer; }
+.pcite:hover { background:#1d3f8f; color:#fff !important; }
+.panswer .pbody, .pabstain .pbody { line-height:1.6; }
+.pevidence, .pabstain ol { margin-top:.6em; }
+.plabel { font-size:.8em; font-weight:700; letter-spacing:.04em; text-transform:uppercase;
+  color:#6b7280; margin:.6em 0 .2em; }
+.pev { margin:.35em 0; }
+.pev .ptext { font-size:.9em; color:#374151; border-left:3px solid #d1d5db; padding-left:.6em;
+  margin-top:.2em; }
+.pev mark { background:#fff3b0; padding:0 .1em; }
+.pmeta { font-size:.8em; color:#6b7280; }
+.pfooter { font-size:.75em; color:#9ca3af; margin-top:.6em; }
+.pabstain { border-left:4px solid #d97706; background:#fffbeb; padding:.5em .8em;
+  border-radius:.3em; color:#1f2937; }
+.pabstain .ptitle { font-weight:700; color:#b45309; }
+.pdraft { color:#6b7280; font-style:italic; }
+.perror { color:#b91c1c; }
+.pcable-id { font-size:1.3em; font-weight:700; margin-bottom:.3em; }
+.pheader { font-size:.85em; margin-bottom:.8em; border-collapse:collapse; width:auto;
+  border:none !important; }
+.pheader tr, .pheader th, .pheader td { border:none !important; background:none !important;
+  padding:.1em .8em .1em 0 !important; text-align:left; vertical-align:top; font-size:1em; }
+.pheader th { color:#6b7280; font-weight:600; }
+.ppara { padding:.35em .5em; margin:.2em 0; border-radius:.3em; line-height:1.5; }
+.ppara .pnum { font-weight:700; color:#6b7280; margin-right:.3em; }
+.ppara.pcited { background:#fff3b0; border-left:4px solid #d97706; }
+.preader-empty { color:#6b7280; padding:1em; }
+"""
+
+# Runs once when the page loads (Gradio's `js=`): chip clicks and scrolling the reader.
+JS = """
+() => {
+  document.addEventListener("click", (event) => {
+    const chip = event.target.closest && event.target.closest("a[href^='#cite/']");
+    if (!chip) return;
+    event.preventDefault();
+    event.stopPropagation();
+    window.pilcrowCite = chip.getAttribute("href").slice("#cite/".length);
+    const button = document.getElementById("pilcrow-cite-btn");
+    (button.tagName === "BUTTON" ? button : button.querySelector("button")).click();
+  }, true);
+  const scrollToCited = () => {
+    const cited = document.getElementById("pcited");
+    if (cited && cited.dataset.shown !== "1") {
+      cited.dataset.shown = "1";
+      cited.scrollIntoView({block: "center", behavior: "smooth"});
+    }
+  };
+  new MutationObserver(scrollToCited).observe(document.body, {childList: true, subtree: true});
+}
+"""
+
+
+def _names(values) -> list[str]:
+    """Choices from collection(): a list of names, or a dict of name -> count."""
+    return sorted(values) if isinstance(values, dict) else list(values)
+
+
+def about_markdown(info: dict) -> str:
+    origins = info.get("origins", {})
+    listed = (", ".join(f"{o} ({n})" for o, n in sorted(origins.items(), key=lambda x: -x[1]))
+              if isinstance(origins, dict) else ", ".join(origins))
+    span = f"{info.get('date_from', '')[:10]} to {info.get('date_to', '')[:10]}"
+    return (f"**{info.get('cables', 0):,} cables**, {info.get('paragraphs', 0):,} paragraphs, "
+            f"{info.get('chunks', 0):,} indexed chunks.\n\n**Dates:** {span}\n\n"
+            f"**Origins:** {escape(listed)}")
+
+
+def _error_html(exc: Exception) -> str:
+    return f'<div class="perror">{escape(str(exc))}</div>'
+
+
+def _answer_messages(answer) -> list[dict]:
+    messages = [{"role": "assistant", "content": answer_html(answer)}]
+    if not answer.abstained:
+        messages.append({"role": "assistant", "content": dropped_html(answer),
+                         "metadata": {"title": f"What the verifier dropped ({len(answer.dropped)})",
+                                      "status": "done"}})
+    return messages
+
+
+def _example_text(evt: gr.SelectData) -> str:
+    return evt.value["text"]
+
+
+def build_ui(assistant: Callable, default_generator: str, default_k: int) -> gr.Blocks:
+    """The chat page over `assistant()`, which returns the open Assistant or raises why not."""
+    try:
+        info, generators = assistant().collection(), assistant().generators()
+        problem = ""
+    except PilcrowError as exc:
+        info, generators, problem = {}, [default_generator], str(exc)
+
+    def respond(message: str, history: list, generator: str, k: float, origins: list,
+                date_from: str, date_to: str, classifications: list, tags: list) -> Iterator:
+        history = list(history or []) + [{"role": "user", "content": escape(message or "")}]
+        searching = {"role": "assistant", "content": draft_html("Searching the cables…")}
+        yield history + [searching], ""
+        filters = Filters(origins=tuple(origins or ()), date_from=(date_from or "").strip(),
+                          date_to=(date_to or "").strip(),
+                          classifications=tuple(classifications or ()), tags=tuple(tags or ()))
+        draft = ""
+        try:
+            for item in assistant().stream(message or "", filters, generator=generator, k=int(k)):
+                if isinstance(item, str):
+                    draft += item
+                    yield history + [{"role": "assistant", "content": draft_html(draft)}], ""
+                else:
+                    yield history + _answer_messages(item), ""
+        except PilcrowError as exc:
+            yield history + [{"role": "assistant", "content": _error_html(exc)}], ""
+
+    def show_cable(ref: str) -> str:
+        cable_id, _, n = (ref or "").partition("/")
+        try:
+            return cable_html(assistant().cable(cable_id), int(n) if n.isdigit() else None)
+        except PilcrowError as exc:
+            return _error_html(exc)
+
+    with gr.Blocks(title="Pilcrow: ask the cables", fill_width=True,
+                   analytics_enabled=False) as blocks:
+        with gr.Sidebar(open=True, width=300):
+            gr.Markdown("### Answering")
+            generator = gr.Dropdown(generators, value=default_generator, label="Generator",
+                                    info="extractive quotes; the others write, then are checked")
+            k = gr.Slider(1, 20, value=default_k, step=1, label="Number of sources")
+            gr.Markdown("### Filters")
+            origins = gr.Dropdown(_names(info.get("origins", [])), multiselect=True,
+                                  label="Origin")
+            with gr.Row():
+                date_from = gr.Textbox("", label="From", placeholder=info.get("date_from", "")[:10]
+                                       or "YYYY-MM-DD", max_lines=1)
+                date_to = gr.Textbox("", label="To", placeholder=info.get("date_to", "")[:10]
+                                     or "YYYY-MM-DD", max_lines=1)
+            classifications = gr.Dropdown(_names(info.get("classifications", [])),
+                                          multiselect=True, label="Classification")
+            tags = gr.Dropdown(_names(info.get("tags", [])), multiselect=True, label="Tags")
+            with gr.Accordion("About this collection", open=True):
+                gr.Markdown(about_markdown(info) if info else f"Index not ready: {problem}",
+                            elem_id="pilcrow-about")
+        gr.Markdown("## ¶ Pilcrow\nAsk the cables. Every sentence of an answer cites the "
+                    "paragraph it comes from; click a citation to read the cable.")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    elem_id="pilcrow-chat", height=640, show_label=False,
+                    feedback_options=None, buttons=["copy"],
+                    examples=[{"text": q} for q in EXAMPLES],
+                    placeholder=("**Ask a question about the cables.**<br>"
+                                 "Answers cite paragraphs like `09SHANGHAI374 ¶9`. Try one:"))
+                with gr.Row():
+                    question = gr.Textbox(placeholder="Ask about the cables…", show_label=False,
+                                          scale=8, max_lines=4, elem_id="pilcrow-question",
+                                          autofocus=True)
+                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="pilcrow-ask")
+            with gr.Column(scale=2):
+                reader = gr.HTML(READER_EMPTY, elem_id="pilcrow-cable", js_on_load=None,
+                                 max_height=700, container=True, padding=True)
+        cite_ref = gr.Textbox(visible="hidden", elem_id="pilcrow-cite")
+        cite_button = gr.Button("open citation", visible="hidden", elem_id="pilcrow-cite-btn")
+
+        ask_inputs = [question, chatbot, generator, k, origins, date_from, date_to,
+                      classifications, tags]
+        # The three ways to ask share one queue slot pair: the model drafts one at a time.
+        queued = {"concurrency_id": "ask", "concurrency_limit": 2}
+        question.submit(respond, ask_inputs, [chatbot, question], api_name="chat", **queued)
+        send.click(respond, ask_inputs, [chatbot, question], api_visibility="private", **queued)
+        chatbot.example_select(_example_text, None, question, api_visibility="private") \
+            .then(respond, ask_inputs, [chatbot, question], api_visibility="private", **queued)
+        cite_button.click(show_cable, cite_ref, reader, js="(ref) => [window.pilcrowCite]",
+                          api_name="cable")
+    return blocks
