@@ -24,6 +24,10 @@ from embeddings.records import Cable
 from embeddings.textfile import read_text_file
 
 _SUMMARY_ITEMS = 5  # problems named in the summary line; the rest are counted
+# A million bad rows must not mean a million errors (and their tracebacks) held in memory.
+_KEPT_ERRORS = 1000
+# A file that is mostly garbage (or a gzip bomb of bad rows) is abandoned, not read for hours.
+_BAD_RECORDS_PER_FILE = 1000
 
 
 @dataclass
@@ -31,12 +35,20 @@ class ParseReport:
     """What one read_cables run did: cables read, errors skipped, duplicate IDs dropped."""
 
     read: int = 0
-    errors: list[CableParseError] = field(default_factory=list)
+    failed: int = 0  # every error, including those past the first _KEPT_ERRORS
+    errors: list[CableParseError] = field(default_factory=list)  # the first _KEPT_ERRORS
     duplicates: list[tuple[str, str, str]] = field(default_factory=list)  # (id, dropped, kept)
 
     @property
     def skipped(self) -> int:
-        return len(self.errors) + len(self.duplicates)
+        return self.failed + len(self.duplicates)
+
+    def add_error(self, error: CableParseError) -> None:
+        self.failed += 1
+        if len(self.errors) < _KEPT_ERRORS:
+            # Drop the traceback: its frames would keep each bad row's text alive.
+            error.__context__ = error.__cause__ = None
+            self.errors.append(error.with_traceback(None))
 
     def summary(self) -> str:
         """'78 cables read, 2 skipped: a.txt: empty file; duplicate 09BEIJING22 in b.html'"""
@@ -46,7 +58,8 @@ class ParseReport:
         if not problems:
             return line
         shown = "; ".join(problems[:_SUMMARY_ITEMS])
-        more = f"; and {len(problems) - _SUMMARY_ITEMS} more" if len(problems) > _SUMMARY_ITEMS else ""
+        rest = self.skipped - min(len(problems), _SUMMARY_ITEMS)
+        more = f"; and {rest} more" if rest else ""
         return f"{line}: {shown}{more}"
 
 
@@ -78,8 +91,15 @@ def _files(paths: Iterable[str | os.PathLike]) -> Iterator[Path | CableParseErro
 
 
 def _from_file(path: Path) -> Iterator[Cable | CableParseError]:
+    bad = 0
     try:
-        yield from _READERS[sniff(path)](path)
+        for result in _READERS[sniff(path)](path):
+            yield result
+            if isinstance(result, CableParseError):
+                bad += 1
+                if bad >= _BAD_RECORDS_PER_FILE:
+                    yield CableParseError(path, f"stopped reading after {bad} bad records")
+                    return
     except CableParseError as exc:
         yield exc
     except (OSError, EOFError) as exc:
@@ -96,7 +116,7 @@ def read_cables(*paths: str | os.PathLike, report: ParseReport | None = None) ->
     for item in _files(paths):
         for result in ([item] if isinstance(item, CableParseError) else _from_file(item)):
             if isinstance(result, CableParseError):
-                report.errors.append(result)
+                report.add_error(result)
             elif result.id in first_source:
                 report.duplicates.append((result.id, result.source, first_source[result.id]))
             else:
