@@ -36,6 +36,11 @@ BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # a paragraph carries its point, and cite.py checks claims against the full text anyway.
 SOURCE_CHARS = 700
 EXTRACTIVE_SENTENCES = 3
+# A second paragraph is quoted only when its relevance is within this share of the best
+# one's: most questions are answered by one paragraph, and each extra one is a citation
+# that the reader must check for nothing.
+EXTRACTIVE_MARGIN = 0.15
+EXTRACTIVE_PARAGRAPHS = 2
 
 SYSTEM_PROMPT = (
     "You answer questions about US diplomatic cables. Use only the numbered sources. "
@@ -73,12 +78,16 @@ def prompt_messages(question: str, sources: Sequence[Hit]) -> list[dict[str, str
 # --- extractive ----------------------------------------------------------------------
 
 def extractive_sentences(question: str, sources: Sequence[Hit], n: int = EXTRACTIVE_SENTENCES) -> list[tuple[str, int]]:
-    """The `n` sentences of the sources most relevant to the question, with their source number.
+    """At most `n` sentences that answer the question, with their source number.
 
-    Relevance = the idf-weighted share of the question's content words that the sentence
-    contains (idf over the sources' sentences, so "hukou" counts more than "Zhejiang" in
-    cables about Zhejiang), plus the paragraph's similarity to the question, which breaks
-    ties in favour of the better paragraph. At most two sentences come from one paragraph.
+    Sentence relevance = the idf-weighted share of the question's content words that the
+    sentence contains (idf over the sources' sentences, so "hukou" counts more than
+    "Zhejiang" in cables about Zhejiang), plus its paragraph's similarity to the question.
+    Sentences come from the paragraph of the best sentence; another paragraph contributes
+    only when its best sentence is nearly as relevant (within `EXTRACTIVE_MARGIN`)
+    and its sentence brings question words the chosen ones lack: a second paragraph that
+    merely mentions the topic is a citation the answer does not need. At most two
+    sentences come from one paragraph.
 
     >>> hits = [Hit("X", 1, "Rice is cheap. Hukou rules stay, Ye said.", 0, "", "", "", "", similarity=0.5)]
     >>> extractive_sentences("what about hukou rules?", hits, n=1)
@@ -95,13 +104,28 @@ def extractive_sentences(question: str, sources: Sequence[Hit], n: int = EXTRACT
     idf = {w: math.log(1 + (len(candidates) + 1) / (df[w] + 1)) for w in wanted}
     total = sum(idf.values()) or 1.0
     scored = sorted(
-        (-(sum(idf[w] for w in wanted & words) / total + sources[number - 1].similarity), number, position, sentence)
+        (-(sum(idf[w] for w in wanted & words) / total + sources[number - 1].similarity), number, position, sentence, words)
         for number, position, sentence, words in candidates
     )
+    # A paragraph is as relevant as its best sentence.
+    relevance: dict[int, float] = {}
+    for negative, number, *_ in scored:
+        relevance.setdefault(number, -negative)
+    best = max(relevance.values(), default=0.0)
     chosen: list[tuple[str, int]] = []
-    for _, number, _, sentence in scored:
-        if sum(1 for _, m in chosen if m == number) < 2:
-            chosen.append((sentence, number))
+    covered: set[str] = set()
+    for _, number, _, sentence, words in scored:
+        used = {m for _, m in chosen}
+        if sum(1 for _, m in chosen if m == number) >= 2:
+            continue
+        if used and number not in used and (
+            len(used) >= EXTRACTIVE_PARAGRAPHS
+            or relevance[number] < best * (1 - EXTRACTIVE_MARGIN)
+            or not (words & wanted) - covered
+        ):
+            continue
+        chosen.append((sentence, number))
+        covered |= words & wanted
         if len(chosen) == n:
             break
     return chosen
