@@ -48,7 +48,8 @@ def test_invented_sentence_and_marker_to_unretrieved_source_are_removed(shanghai
     reasons = {d.sentence: d.reason for d in v.dropped}
     assert reasons["[5]"] == "marker [5] points to no retrieved source"
     airport = next(d for d in v.dropped if "airport" in d.sentence)
-    assert airport.reason.startswith("not supported by 09SHANGHAI374 ¶3") and airport.support < THRESHOLD
+    # Unsupported on every count: the name it invents is the first reason given.
+    assert airport.reason == "name Japanese not in 09SHANGHAI374 ¶3" and airport.support < THRESHOLD
     assert [(c.cable_id, c.paragraph) for c in v.citations] == [("09SHANGHAI374", 9)]
     assert v.citations[0].quote == "Ye Ke from the ZPDRC claimed 84 percent of criminals in Zhejiang are migrant workers."
 
@@ -112,3 +113,14 @@ def test_nothing_supported_falls_back_to_the_extractive_answer(shanghai374, enco
     assert "hukou" in v.text and "Paris" not in v.text
     for sentence in split_sentences(v.text):
         assert sentence.endswith(("[09SHANGHAI374 ¶9].", "[09SHANGHAI374 ¶3]."))
+
+
+def test_a_real_name_put_in_the_wrong_paragraph_is_dropped(shanghai374, encode):
+    """SmolLM2 wrote "the appliance maker, Eduardo R. Ablin" of a paragraph naming Haier:
+    the overlap with the paragraph is high, but the name is not in it."""
+    hits = sources(shanghai374, 9)
+    draft = "Ye Ke of the ZPDRC, with Cao Jianguo, claimed 84 percent of criminals in Zhejiang are migrant workers [1]."
+    v = verify(draft, "who blamed migrants for crime in Zhejiang?", hits, encode, THRESHOLD)
+
+    assert "Cao Jianguo" not in v.text
+    assert [d.reason for d in v.dropped] == ["name Cao Jianguo not in 09SHANGHAI374 ¶9"]
