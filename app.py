@@ -21,7 +21,7 @@ EPILOG = """examples:
   python app.py --port 8080 --index var/full --corpus data/corpus/cablegate-wl-mirror.csv.gz
   PILCROW_API_TOKEN=s3cret python app.py --host 0.0.0.0   # on the network; /api needs the token
   curl -s localhost:7860/api/ask -H 'content-type: application/json' \\
-       -d '{"question": "How did Zhejiang change hukou rules?"}'
+       -d '{"question": "How did the new Zhejiang policy change hukou rules for migrant workers?"}'
   curl -sN 'localhost:7860/api/ask?stream=true' -H 'content-type: application/json' \\
        -d '{"question": "What do labor NGOs do for migrant workers?"}'
   curl -s 'localhost:7860/api/search?q=hukou&k=3'
