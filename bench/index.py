@@ -112,7 +112,8 @@ def main() -> None:
         "# Index benchmark", "",
         f"`python bench/index.py{f' --limit {args.limit}' if args.limit else ''}` on "
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores "
-        f"(load average {load:.1f} at start: the machine was shared), model {report.model}.", "",
+        f"(load average {load:.1f} at start{': other work shared the cores' if load > 1.5 else ''}), "
+        f"model {report.model}.", "",
         "| measure | value |", "| --- | --- |",
         f"| corpus | {CORPUS.name}{f' (first {args.limit} cables)' if args.limit else ''} |",
         f"| parse report | {parse.summary()[:200]} |",
