@@ -28,6 +28,7 @@ from embeddings import vectors  # noqa: E402
 from embeddings.cables import ParseReport, read_cables  # noqa: E402
 from embeddings.records import Filters  # noqa: E402
 from embeddings.store import VECTORS, index_cables, open_index  # noqa: E402
+from eval.metrics import percentile  # noqa: E402
 
 CORPUS = ROOT / "data" / "corpus" / "cablegate-wl-mirror.csv.gz"
 QUESTIONS = [
@@ -46,8 +47,7 @@ RECALL_QUERIES, K = 200, 10
 
 
 def percentiles(seconds: list[float]) -> str:
-    p50, p95 = np.percentile(np.asarray(seconds) * 1000, [50, 95])
-    return f"{p50:.1f} ms / {p95:.1f} ms"
+    return f"{percentile(seconds, 50) * 1000:.1f} ms / {percentile(seconds, 95) * 1000:.1f} ms"
 
 
 def disk_bytes(folder: Path) -> int:

@@ -34,6 +34,7 @@ import psutil
 from tqdm import tqdm
 
 from embeddings.vectors import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
+from eval.metrics import percentile
 
 DIM = 384
 K = 10
@@ -73,7 +74,7 @@ def percentile_ms(seconds: list[float], q: float) -> float:
     >>> percentile_ms([0.001, 0.002, 0.003], 50)
     2.0
     """
-    return round(float(np.percentile(np.asarray(seconds), q)) * 1000, 3)
+    return round(percentile(seconds, q) * 1000, 3)
 
 
 def recall_at_k(exact: np.ndarray, approx: np.ndarray) -> float:
