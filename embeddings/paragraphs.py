@@ -29,7 +29,9 @@ _INLINE_MARKER = re.compile(rf"(?P<num>\d{{1,3}})\.[ \t]*(?=\({_MARK}\))")
 _PAGE_LINE = re.compile(r"\n[ \t]*[A-Z][A-Z .]{1,30}?[ \t]+\d{8}[ \t]+\d{3}(?:\.\d+)?[ \t]+OF[ \t]+\d{3}[ \t]*(?=\n)")
 # The page header of older telegrams, often run into the text: `PAGE 03 ROME 01196 01 OF 02 082030Z`.
 _OLD_PAGE = re.compile(r"PAGE[ \t]+\d{2,3}[ \t]+[A-Z][A-Z .]{1,30}?[ \t]+\d{4,6}[ \t]+\d{2}[ \t]+OF[ \t]+\d{2}[ \t]+\d{6}Z")
-_DROPPED_LINE = re.compile(r"\n[ \t]*(?:SIPDIS|NNNN)[ \t]*(?=\n)")
+# Transmission furniture on a line of its own: the SIPDIS caveat, and the end of a raw
+# telegram (`BT`, the sequence number `#0374`, `NNNN`).
+_DROPPED_LINE = re.compile(r"\n[ \t]*(?:SIPDIS|NNNN|BT|#\d{3,5})[ \t]*(?=\n)")
 _RULE = re.compile(r"[ \t]*[-=_*~ ]+$")
 _HEADING_END = ('.', '?', '!', ':', ';', ',', '"', "'", '”', '’', ')')
 _LIST_ITEM = re.compile(r"[ \t]*([-*•(]|[A-Za-z0-9]{1,3}[.)][ \t])")

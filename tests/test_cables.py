@@ -69,6 +69,16 @@ def test_page_breaks_vanish_and_split_paragraphs_join():
     assert all("Welcome Back" not in p.text for p in cable.paragraphs)
 
 
+def test_the_telegram_trailer_is_not_paragraph_text(tmp_path):
+    """A raw telegram may end `BT` / `#2459` / `NNNN` right after its last paragraph."""
+    raw = (SEEDS / "002_ff3ac79c9ad3b8d2.txt").read_text().rstrip()
+    trailed = tmp_path / "trailed.txt"
+    trailed.write_text(raw[: raw.rfind("RANDT")].rstrip() + "\nBT\n#2459\n\nNNNN\n")
+    last = _one(trailed).paragraphs[-1]
+    assert last == _one(SEEDS / "002_ff3ac79c9ad3b8d2.txt").paragraphs[-1]
+    assert last.text.endswith("even if it is only on paper.")
+
+
 def test_news_site_text_after_the_cable_is_dropped():
     cable = _one(SEEDS / "003_c61514f83b20f44e.txt")
     assert cable.paragraph(6).text.endswith("the supply of organizations that perform these")
