@@ -102,7 +102,7 @@ def format_answer(answer: Answer) -> str:
             out.append(" ".join(hit.text.split()))
             out.append("")
     timings = ", ".join(f"{k} {v:.0f} ms" for k, v in answer.timings.items())
-    out.append(f"({answer.generator}; {timings})")
+    out.append(f"({answer.writer}; {timings})")
     return "\n".join(out).rstrip()
 
 

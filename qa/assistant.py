@@ -88,7 +88,7 @@ class Assistant:
         timings["verify"] = _ms(mark)
         timings["total"] = _ms(started)
         yield Answer(question, verified.text, verified.citations, tuple(hits), False,
-                     verified.dropped, settings.generator, timings, settings.hash())
+                     verified.dropped, settings.generator, timings, settings.hash(), verified.fallback)
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         """Retrieval alone: the `k` best paragraphs for `query`."""

@@ -61,6 +61,14 @@ class Answer:
     generator: str
     timings: dict[str, float] = field(default_factory=dict)  # ms: retrieve, generate, verify
     settings_hash: str = ""
+    # True when the verifier dropped every sentence of the generator's draft and the text
+    # is the extractive answer instead: `generator` names the one asked for, not the writer.
+    fallback: bool = False
+
+    @property
+    def writer(self) -> str:
+        """Who wrote the text, for footers: "transformers" or "transformers → extractive fallback"."""
+        return f"{self.generator} → extractive fallback" if self.fallback else self.generator
 
     def to_dict(self) -> dict:
         d = asdict(self)

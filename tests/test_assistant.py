@@ -175,3 +175,18 @@ def test_answer_to_dict_carries_refs(assistant):
     d = assistant.ask(HUKOU).to_dict()
     assert d["citations"][0]["ref"].startswith("09SHANGHAI374 ¶")
     assert d["hits"][0]["ref"] and d["abstained"] is False and d["generator"] == "extractive"
+
+
+def test_a_draft_with_nothing_supported_falls_back_and_says_so(assistant, monkeypatch):
+    """A generator whose every sentence the verifier drops (as SmolLM2's sometimes are):
+    the reader gets the extractive answer, and the Answer says it is a fallback."""
+    def wrong(question, sources, settings):
+        yield "Zhejiang abolished the hukou in 1850 [1]. The sky over Hangzhou is green [2]."
+
+    monkeypatch.setitem(generate.GENERATORS, "wrong", wrong)
+    answer = assistant.ask(HUKOU, generator="wrong")
+    assert answer.fallback and answer.generator == "wrong"
+    assert answer.writer == "wrong → extractive fallback"
+    assert len(answer.dropped) == 2 and "1850" not in answer.text and "green" not in answer.text
+    assert answer.text == assistant.ask(HUKOU).text  # the extractive answer, verified
+    assert not assistant.ask(HUKOU).fallback

@@ -60,6 +60,7 @@ def test_health_reports_index_and_models(app_url):
 
 def test_ask_answers_with_citations_that_resolve_to_the_quoted_paragraph(app_url, answer):
     assert answer["question"] == QUESTION and answer["generator"] == "extractive"
+    assert answer["fallback"] is False
     assert not answer["abstained"] and answer["citations"]
     assert "09SHANGHAI374" in {c["cable_id"] for c in answer["citations"]}
     for c in answer["citations"]:

@@ -136,6 +136,8 @@ class AnswerOut(BaseModel):
     generator: str
     timings: dict[str, float]
     settings_hash: str
+    fallback: bool = Field(description="True when every drafted sentence was dropped and the "
+                                       "text is the extractive answer instead.")
 
 
 class SearchOut(BaseModel):

@@ -93,7 +93,7 @@ def abstention_html(answer: Answer, closest: int = 3) -> str:
 
 def _footer(answer: Answer) -> str:
     total = answer.timings.get("total", sum(answer.timings.values()))
-    return (f'<div class="pfooter">{escape(answer.generator)} · {total:.0f} ms'
+    return (f'<div class="pfooter">{escape(answer.writer)} · {total:.0f} ms'
             f" · settings {escape(answer.settings_hash)}</div>")
 
 
