@@ -41,6 +41,7 @@ STOPWORDS = frozenset(
     theirs them themselves then there these they this those through to too under until up
     upon very was we were what when where which while who whom why will with would you your
     yours yourself yourselves according however said says say saying told tell stated note
+    much many
     end summary comment cable post please know anything something thing there's it's""".split()
 )
 
