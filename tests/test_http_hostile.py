@@ -21,7 +21,7 @@ from test_http import assert_error, sse
 
 MB = 1024 * 1024
 ANSWER_KEYS = {"question", "text", "citations", "hits", "abstained", "dropped", "generator",
-               "timings", "settings_hash"}
+               "timings", "settings_hash", "fallback"}
 
 
 def assert_answer(r: httpx.Response, question: str) -> None:
