@@ -190,3 +190,17 @@ def test_a_draft_with_nothing_supported_falls_back_and_says_so(assistant, monkey
     assert len(answer.dropped) == 2 and "1850" not in answer.text and "green" not in answer.text
     assert answer.text == assistant.ask(HUKOU).text  # the extractive answer, verified
     assert not assistant.ask(HUKOU).fallback
+
+
+@pytest.mark.parametrize("question, ref, fact", [
+    # Not eval questions: the same preference on other wordings.
+    ("How much did Zhejiang's exports grow in 2006?", ("07BEIJING1840", 2), "31 percent"),
+    ("What share of Zhejiang's criminals are migrants, according to the ZPDRC?", ("09SHANGHAI374", 9),
+     "84 percent"),
+])
+def test_a_question_for_a_figure_is_answered_by_the_sentence_with_it(assistant, question, ref, fact):
+    """The extractive answer leads with the sentence that holds the figure asked for, and
+    cites only the paragraph that states it."""
+    answer = assistant.ask(question)
+    assert [(c.cable_id, c.paragraph) for c in answer.citations] == [ref]
+    assert fact in split_sentences(answer.text)[0]

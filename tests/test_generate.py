@@ -179,3 +179,16 @@ def test_openai_without_base_url_is_invalid_input(hits):
 def test_openai_unreachable_server_is_a_generator_error(hits):
     with pytest.raises(generate.GeneratorError, match="cannot reach"):
         list(get_generator("openai")(QUESTION, hits, Settings(openai_base_url="http://127.0.0.1:9/v1")))
+
+
+@pytest.mark.parametrize("question, sentence, fits", [
+    ("How many migrants live in Beijing?", "Beijing has 4 million migrants.", True),
+    ("How many migrants live in Beijing?", "Migrants live in Beijing.", False),
+    ("What share of output is services?", "Services are 40 percent of output.", True),
+    ("What was the won worth in 2009?", "The won fell in 2009.", False),  # 2009 is the question's
+    ("Since when has YouTube been blocked?", "It has been blocked since March 24.", True),
+    ("When did Vietnam sign the MOU?", "Vietnam signed an MOU with China.", False),
+    ("Who founded Little Bird?", "Wei Wei founded it in 1999.", False),  # asks for a name
+])
+def test_answer_type_fit(question, sentence, fits):
+    assert generate.answer_type_fit(question)(sentence) is fits
