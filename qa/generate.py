@@ -107,10 +107,10 @@ def extractive_sentences(question: str, sources: Sequence[Hit], n: int = EXTRACT
     [('Hukou rules stay, Ye said.', 1)]
     """
     candidates = [
-        (number, position, sentence, content_words(sentence) | numbers(sentence))
+        (number, position, sentence, words | numbers(sentence))
         for number, hit in enumerate(sources, 1)
         for position, sentence in enumerate(split_sentences(hit.text))
-        if len(content_words(sentence)) >= 3  # not "End summary." or a heading
+        if len(words := content_words(sentence)) >= 3  # not "End summary." or a heading
     ]
     wanted = content_words(question) | numbers(question)
     fits = answer_type_fit(question)
