@@ -29,7 +29,6 @@ import os
 import platform
 import random
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,6 +42,10 @@ import httpx
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from eval.metrics import percentile  # noqa: E402
+
 SAMPLE = ROOT / "data" / "cables"
 MODEL_SLOTS = 4  # web/api.py MODEL_SLOTS: model asks running or waiting
 QUESTIONS = [
@@ -115,12 +118,7 @@ def percentiles(seconds: list[float]) -> dict:
     """
     if not seconds:
         return {}
-    if len(seconds) == 1:
-        cuts = seconds * 99
-    else:
-        cuts = statistics.quantiles(seconds, n=100, method="inclusive")
-    return {"p50": round(cuts[49], 3), "p95": round(cuts[94], 3), "p99": round(cuts[98], 3),
-            "max": round(max(seconds), 3)}
+    return {f"p{p}": round(percentile(seconds, p), 3) for p in (50, 95, 99)} | {"max": round(max(seconds), 3)}
 
 
 def mb(n: int) -> float:
