@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from embeddings import build_index
-    from embeddings.errors import IndexNotFoundError, PilcrowError
+    from cables.errors import IndexNotFoundError, PilcrowError
     from qa import Assistant, Settings
     from web import create_app
 

@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from embeddings import vectors  # noqa: E402
-from embeddings.cables import ParseReport, read_cables  # noqa: E402
-from embeddings.records import Filters  # noqa: E402
+from cables.reader import ParseReport, read_cables  # noqa: E402
+from cables.records import Filters  # noqa: E402
 from embeddings.store import VECTORS, index_cables, open_index  # noqa: E402
 from eval.metrics import percentile  # noqa: E402
 

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from embeddings import ParseReport, read_cables  # noqa: E402
+from cables import ParseReport, read_cables  # noqa: E402
 
 
 def _best(fn, repeat: int) -> tuple[float, int]:

@@ -1,7 +1,7 @@
-"""Pilcrow's embeddings package: cable records, parsing, and (elsewhere) the index."""
-from embeddings.cables import ParseReport, read_cables
-from embeddings.errors import (CableParseError, IndexMismatchError, IndexNotFoundError,
-                               InvalidInputError, NotFoundError, PilcrowError)
-from embeddings.jsonl import write_jsonl
-from embeddings.records import Cable, Filters, Paragraph, citation
+"""Pilcrow's index: paragraph chunks, their vectors, and the store that holds both.
+
+The parser lives in `cables`; `read_cables` is re-exported because building an index
+starts from it.
+"""
+from cables import ParseReport, read_cables
 from embeddings.store import BuildReport, Index, Match, build_index, open_index

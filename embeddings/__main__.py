@@ -9,8 +9,8 @@ import argparse
 import json
 import sys
 
-from embeddings.cables import ParseReport, read_cables
-from embeddings.errors import PilcrowError
+from cables.reader import ParseReport, read_cables
+from cables.errors import PilcrowError
 from embeddings.store import build_index, default_index_dir, open_index
 
 EPILOG = """examples:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from embeddings.records import Cable
+from cables.records import Cable
 
 HEADER_SHARE = 4  # the header takes at most 1/4 of the window; the paragraph keeps the rest
 SPECIAL_TOKENS = 2  # [CLS] and [SEP] that the model adds around every text
@@ -35,7 +35,7 @@ class Chunk:
 def header(cable: Cable) -> str:
     """The context line prepended to every chunk of a cable.
 
-    >>> from embeddings.records import Cable
+    >>> from cables.records import Cable
     >>> header(Cable("09SHANGHAI374", "2009-07-10T09:15", "Consulate Shanghai", "", (),
     ...              "ZHEJIANG HUKOU REFORM", (), "", (), "x"))
     'Consulate Shanghai, 2009-07-10, ZHEJIANG HUKOU REFORM'

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from embeddings.errors import ModelNotFoundError
+from cables.errors import ModelNotFoundError
 
 # Set before sentence-transformers imports huggingface_hub: a model that is not on disk must
 # fail fast, never start a download.

@@ -34,12 +34,12 @@ import numpy as np
 from tqdm import tqdm
 
 from embeddings import tables, vectors
-from embeddings.cables import ParseReport, read_cables
+from cables.reader import ParseReport, read_cables
 from embeddings.chunks import chunk_cable
 from embeddings.encoder import MODEL_ENV, Encoder, model_name
-from embeddings.errors import (IndexMismatchError, IndexNotFoundError, InvalidInputError,
+from cables.errors import (IndexMismatchError, IndexNotFoundError, InvalidInputError,
                                NotFoundError)
-from embeddings.records import Cable, Filters, Paragraph
+from cables.records import Cable, Filters, Paragraph
 
 FORMAT_VERSION = 2  # bump when the schema, the FAISS layout, the chunking or the manifest changes
 CHUNK_OVERLAP = 32  # tokens shared by consecutive parts of a long paragraph

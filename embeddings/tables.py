@@ -12,8 +12,8 @@ import sqlite3
 from typing import Iterable
 
 from embeddings.chunks import Chunk
-from embeddings.errors import InvalidInputError
-from embeddings.records import Cable, Filters, Paragraph
+from cables.errors import InvalidInputError
+from cables.records import Cable, Filters, Paragraph
 
 SCHEMA = """
 CREATE TABLE cables (

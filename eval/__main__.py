@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from embeddings import build_index
-from embeddings.errors import IndexMismatchError, IndexNotFoundError, PilcrowError
+from cables.errors import IndexMismatchError, IndexNotFoundError, PilcrowError
 from eval.questions import DEFAULT_QUESTIONS, load_questions
 from eval.report import latency_table, metrics_table, write_report
 from eval.runner import DEFAULT_THRESHOLDS, check_thresholds, load_thresholds, run_questions, score

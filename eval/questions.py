@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from embeddings.errors import InvalidInputError
+from cables.errors import InvalidInputError
 
 DEFAULT_QUESTIONS = Path(__file__).with_name("questions.jsonl")
 _KEYS = {"id", "question", "answerable", "citations", "facts"}

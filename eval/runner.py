@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from embeddings.errors import InvalidInputError
+from cables.errors import InvalidInputError
 from eval import metrics
 from eval.questions import Question
 

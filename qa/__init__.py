@@ -9,7 +9,7 @@ The public API, used by every interface (app, HTTP API, CLI, eval):
 The records (`Answer`, `Citation`, `Hit`, `Dropped`) are shared: the UI, the HTTP API, the
 CLI and eval all return `Answer.to_dict()`.
 """
-from embeddings.records import Filters
+from cables.records import Filters
 from qa.assistant import Assistant
 from qa.settings import Settings
 from qa.types import Answer, Citation, Dropped, Hit

@@ -6,8 +6,8 @@ import json
 import sys
 from dataclasses import asdict
 
-from embeddings.errors import PilcrowError
-from embeddings.records import Filters
+from cables.errors import PilcrowError
+from cables.records import Filters
 from qa.assistant import Assistant
 from qa.settings import Settings
 from qa.types import Answer, Hit

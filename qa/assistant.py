@@ -16,8 +16,8 @@ import time
 from collections.abc import Iterator
 from datetime import date
 
-from embeddings.errors import InvalidInputError
-from embeddings.records import Cable, Filters, Paragraph
+from cables.errors import InvalidInputError
+from cables.records import Cable, Filters, Paragraph
 from embeddings.store import open_index
 from qa import generate
 from qa.cite import verify

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from embeddings.errors import InvalidInputError, PilcrowError
+from cables.errors import InvalidInputError, PilcrowError
 from qa.sentences import content_words, numbers, split_sentences
 from qa.settings import Settings
 from qa.types import Hit

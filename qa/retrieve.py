@@ -14,8 +14,8 @@ from typing import TypeVar
 
 import numpy as np
 
-from embeddings.errors import NotFoundError
-from embeddings.records import Cable, Filters
+from cables.errors import NotFoundError
+from cables.records import Cable, Filters
 from qa.sentences import STOPWORDS, content_words
 from qa.types import Hit
 

@@ -13,7 +13,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field, fields, replace
 
-from embeddings.errors import InvalidInputError
+from cables.errors import InvalidInputError
 
 
 def _env(name: str, doc: str) -> dict:

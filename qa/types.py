@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from embeddings.records import citation
+from cables.records import citation
 
 
 @dataclass(frozen=True)

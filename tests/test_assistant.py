@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from embeddings.errors import (IndexMismatchError, IndexNotFoundError, InvalidInputError,
+from cables.errors import (IndexMismatchError, IndexNotFoundError, InvalidInputError,
                                NotFoundError)
 from embeddings.store import FORMAT_VERSION
 from eval.questions import load_questions

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from embeddings import Cable, CableParseError, ParseReport, Paragraph, read_cables, write_jsonl
+from cables import Cable, CableParseError, ParseReport, Paragraph, read_cables, write_jsonl
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "data" / "cables"

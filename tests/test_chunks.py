@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from embeddings.cables import read_cables
+from cables.reader import read_cables
 from embeddings.chunks import Chunk, chunk_cable, header, split_text
 from embeddings.encoder import Encoder
-from embeddings.records import Cable, Paragraph
+from cables.records import Cable, Paragraph
 
 SEEDS = sorted(Path(__file__).resolve().parent.parent.joinpath("data", "cables").glob("*.txt"))
 

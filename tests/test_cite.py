@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from embeddings.cables import read_cables
+from cables.reader import read_cables
 from embeddings.encoder import Encoder
 from qa.cite import parse_draft, verify
 from qa.sentences import split_sentences

@@ -26,7 +26,7 @@ import pytest
 
 from embeddings import build_index, open_index
 from embeddings.encoder import Encoder
-from embeddings.errors import NotFoundError
+from cables.errors import NotFoundError
 from embeddings.store import Index
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -243,11 +243,18 @@ def test_a_reader_process_sees_each_published_index_whole(scenario, tmp_path):
     try:
         assert first_line.wait(300), reader.stderr.read() if reader.poll() is not None else ""
         published = {digest(scenario.before)}
-        # Four swaps: add cables, re-lay the vectors as HNSW (no embedding), prune back to
-        # the seeds, and back to exact search; each published index is kept a moment.
+        # Four swaps to indexes that differ by construction (each holds another set of
+        # cables, so their stats differ whatever the CPU's floating point does): add
+        # cables, re-lay them as HNSW, prune to the seeds plus half the additions, and back
+        # to the seeds alone; each published index is kept a moment.
         seeds = scenario.base.parent / "seeds"
+        half = tmp_path / "half"
+        shutil.copytree(seeds, half)
+        table = (scenario.update / "china-posts.csv").read_bytes()
+        starts = [m.start() for m in re.finditer(rb'^"\d+","', table, re.M)]
+        (half / "china-posts.csv").write_bytes(table[:starts[NEW_CABLES // 2]])
         for inputs, options in [(scenario.update, {}), (scenario.update, {"hnsw_threshold": 0}),
-                                (seeds, {"prune": True, "hnsw_threshold": 0}), (seeds, {})]:
+                                (half, {"prune": True}), (seeds, {"prune": True, "hnsw_threshold": 0})]:
             report = build_index([inputs], index_dir, progress=False, **options)
             assert report.generation == (index_dir / "CURRENT").read_text().strip()
             published.add(digest(answers(index_dir, scenario.vectors)))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from embeddings.encoder import DEFAULT_MODEL, MODEL_ENV, Encoder, model_location
-from embeddings.errors import ModelNotFoundError
+from cables.errors import ModelNotFoundError
 
 TEXTS = ["The new regulations took effect in May.",
          "Zhejiang's residency policy aims at social stability among migrant workers.",

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from embeddings import read_cables
-from embeddings.errors import InvalidInputError
+from cables import read_cables
+from cables.errors import InvalidInputError
 from eval.metrics import contains_fact, normalize
 from eval.questions import DEFAULT_QUESTIONS, load_questions, parse_question
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from embeddings import read_cables
+from cables import read_cables
 from eval.__main__ import main
 from eval.questions import DEFAULT_QUESTIONS, Question, load_questions
 from eval.runner import DEFAULT_THRESHOLDS, Outcome, check_thresholds, failures, load_thresholds, score
-from embeddings.errors import InvalidInputError
+from cables.errors import InvalidInputError
 
 RATES = ("recall@1", "recall@5", "recall@10", "mrr", "citation_precision", "gold_hit_rate",
          "fact_accuracy", "abstention_rate", "wrongful_abstention_rate")

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from embeddings.cables import read_cables
-from embeddings.errors import InvalidInputError
+from cables.reader import read_cables
+from cables.errors import InvalidInputError
 from qa import generate
 from qa.generate import (GENERATORS, extractive_draft, get_generator, load_transformers,
                          prompt_messages)

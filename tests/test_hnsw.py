@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from embeddings import vectors
-from embeddings.cables import read_cables
+from cables.reader import read_cables
 from embeddings.chunks import chunk_cable
 from embeddings.encoder import Encoder
 

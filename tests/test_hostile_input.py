@@ -16,7 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from embeddings import ParseReport, read_cables, write_jsonl
+from cables import ParseReport, read_cables, write_jsonl
 
 ROOT = Path(__file__).resolve().parent.parent
 CABLES = ROOT / "data" / "cables"
@@ -30,7 +30,7 @@ MB = 1024 * 1024
 PROBE = """
 import json, re, sys, time
 from pathlib import Path
-from embeddings import ParseReport, read_cables
+from cables import ParseReport, read_cables
 def peak_mb():
     status = Path("/proc/self/status").read_text()
     return int(re.search(r"VmHWM:\\s*(\\d+) kB", status)[1]) // 1024

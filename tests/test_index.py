@@ -12,14 +12,15 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from embeddings import Filters, build_index, open_index
+from cables import Filters
+from embeddings import build_index, open_index
 from embeddings.__main__ import main
-from embeddings.cables import read_cables
+from cables.reader import read_cables
 from embeddings.chunks import chunk_cable
 from embeddings.encoder import Encoder
-from embeddings.errors import (IndexMismatchError, IndexNotFoundError, InvalidInputError,
+from cables.errors import (IndexMismatchError, IndexNotFoundError, InvalidInputError,
                                NotFoundError)
-from embeddings.records import Cable, Paragraph
+from cables.records import Cable, Paragraph
 from embeddings.store import MANIFEST, VECTORS, index_cables
 
 DATA = Path(__file__).resolve().parent.parent / "data"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from embeddings import ParseReport, read_cables
-from embeddings.posts import ROUTING
-from embeddings.telegram import normalise, parse_header
+from cables import ParseReport, read_cables
+from cables.posts import ROUTING
+from cables.telegram import normalise, parse_header
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "data" / "corpus" / "cablegate-wl-mirror.csv.gz"

@@ -6,8 +6,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from embeddings import CableParseError, ParseReport, read_cables
-from embeddings.cable_text import cable_from_text
+from cables import CableParseError, ParseReport, read_cables
+from cables.cable_text import cable_from_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "data" / "cables").glob("*.txt"))

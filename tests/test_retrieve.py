@@ -1,7 +1,7 @@
 """Hybrid retrieval on the sample index: names, numbers, jargon, cable IDs, filters."""
 import pytest
 
-from embeddings.records import Filters
+from cables.records import Filters
 from embeddings.store import open_index
 from qa.retrieve import cable_references, is_direct, keyword_query, retrieve
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import gradio as gr
 from fastapi import FastAPI
 
-from embeddings.errors import IndexMismatchError, IndexNotFoundError
+from cables.errors import IndexMismatchError, IndexNotFoundError
 from qa import Assistant, Settings
 from web.api import BodyLimit, create_api, install_error_handlers
 from web.ui import CSS, JS, build_ui

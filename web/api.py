@@ -24,8 +24,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
-from embeddings.errors import InvalidInputError, NotFoundError, PilcrowError
-from embeddings.records import Filters, citation
+from cables.errors import InvalidInputError, NotFoundError, PilcrowError
+from cables.records import Filters, citation
 
 log = logging.getLogger("pilcrow.api")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from embeddings.records import Cable, citation
+from cables.records import Cable, citation
 from qa import Answer, Hit
 
 # "[09SHANGHAI374 ¶9]" or several refs in one bracket: "[09SHANGHAI374 ¶9; 09BEIJING22 ¶2]".

@@ -12,8 +12,8 @@ from html import escape
 
 import gradio as gr
 
-from embeddings.errors import PilcrowError
-from embeddings.records import Filters
+from cables.errors import PilcrowError
+from cables.records import Filters
 from web.render import answer_html, cable_html, draft_html, dropped_html
 
 EXAMPLES = (

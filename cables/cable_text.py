@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from embeddings.errors import CableParseError
-from embeddings.paragraphs import split_paragraphs
-from embeddings.records import Cable, Paragraph
-from embeddings.telegram import normalise, parse_header
+from cables.errors import CableParseError
+from cables.paragraphs import split_paragraphs
+from cables.records import Cable, Paragraph
+from cables.telegram import normalise, parse_header
 
 # The classification a cable must at least have, given its paragraphs' portion markings;
 # only used when the text has no classification line (a copy that dropped the header).

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from embeddings.csvfile import read_csv
-from embeddings.errors import CableParseError
-from embeddings.htmlpage import read_html
-from embeddings.inputs import sniff
-from embeddings.jsonl import read_jsonl, write_jsonl
-from embeddings.records import Cable
-from embeddings.textfile import read_text_file
+from cables.csvfile import read_csv
+from cables.errors import CableParseError
+from cables.htmlpage import read_html
+from cables.inputs import sniff
+from cables.jsonl import read_jsonl, write_jsonl
+from cables.records import Cable
+from cables.textfile import read_text_file
 
 _SUMMARY_ITEMS = 5  # problems named in the summary line; the rest are counted
 # A million bad rows must not mean a million errors (and their tracebacks) held in memory.

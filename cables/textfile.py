@@ -6,9 +6,9 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
-from embeddings.cable_text import cable_from_text
-from embeddings.inputs import check_text, decode, read_bytes
-from embeddings.records import Cable
+from cables.cable_text import cable_from_text
+from cables.inputs import check_text, decode, read_bytes
+from cables.records import Cable
 
 _ID_LINE = re.compile(r"\d{2}[A-Z][A-Z0-9-]*?[A-Z]\d{1,6}")
 _CLASSIFICATIONS = re.compile(r"(UNCLASSIFIED|CONFIDENTIAL|SECRET|TOP SECRET)(//[A-Z /]+)?")

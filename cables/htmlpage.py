@@ -10,10 +10,10 @@ import html
 import re
 from pathlib import Path
 
-from embeddings.cable_text import cable_from_text
-from embeddings.errors import CableParseError
-from embeddings.inputs import check_text, decode, read_bytes
-from embeddings.records import Cable
+from cables.cable_text import cable_from_text
+from cables.errors import CableParseError
+from cables.inputs import check_text, decode, read_bytes
+from cables.records import Cable
 
 _TAG = re.compile(r"<[^<>]{0,2000}>")
 _CELL = re.compile(r"<td[^<>]{0,200}>(.{0,2000}?)</td>", re.S | re.I)

@@ -12,7 +12,7 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO
 
-from embeddings.errors import CableParseError
+from cables.errors import CableParseError
 
 MAX_FILE_BYTES = 32 * 1024 * 1024  # one .txt or .html file (real ones are < 100 KB)
 MAX_LINE_BYTES = 4 * 1024 * 1024  # one physical line of a CSV or JSONL file

@@ -11,10 +11,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator, TextIO
 
-from embeddings.cable_text import cable_from_text
-from embeddings.errors import CableParseError
-from embeddings.inputs import MAX_LINE_BYTES, MAX_RECORD_CHARS, fix_line, open_binary, text_stream
-from embeddings.records import Cable
+from cables.cable_text import cable_from_text
+from cables.errors import CableParseError
+from cables.inputs import MAX_LINE_BYTES, MAX_RECORD_CHARS, fix_line, open_binary, text_stream
+from cables.records import Cable
 
 COLUMNS = ("row", "created", "reference id", "origin", "classification", "references",
            "header", "body")

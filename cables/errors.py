@@ -1,4 +1,4 @@
-"""Domain errors of the embeddings package; interfaces translate them at the edge."""
+"""Domain errors every layer of Pilcrow raises; interfaces translate them at the edge."""
 from __future__ import annotations
 
 

@@ -7,9 +7,9 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from embeddings.errors import CableParseError
-from embeddings.inputs import MAX_LINE_BYTES, decode, open_binary
-from embeddings.records import Cable
+from cables.errors import CableParseError
+from cables.inputs import MAX_LINE_BYTES, decode, open_binary
+from cables.records import Cable
 
 
 def write_jsonl(cables: Iterable[Cable], path: str | Path) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from embeddings.records import Paragraph
+from cables.records import Paragraph
 
 # A portion marking such as (SBU), (C), (S/NF), (C//REL ISAF); not (U.S.) nor (Note: ...).
 _MARK = r"(?i:TS|SBU|S|C|U)(?:[ \t]*(?:/{1,2}|-|[ \t])[ \t]*[A-Za-z][A-Za-z /]{0,24}?)?"
