@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.generate import extractive_draft
+from qa.extractive import extractive_draft
 from qa.sentences import content_words, names, normalize_space, numbers, split_sentences
 from qa.types import Citation, Dropped, Hit
 

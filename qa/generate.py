@@ -13,19 +13,17 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import math
 import os
 import re
 import shutil
 import tempfile
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from cables.errors import InvalidInputError, PilcrowError
-from qa.sentences import content_words, numbers, split_sentences
+from qa.extractive import generate_extractive
 from qa.settings import Settings
 from qa.types import Hit
 
@@ -35,24 +33,6 @@ BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # A 135M model reads long prompts slowly on CPU and loses the thread in them; the start of
 # a paragraph carries its point, and cite.py checks claims against the full text anyway.
 SOURCE_CHARS = 700
-EXTRACTIVE_SENTENCES = 3
-# A second paragraph is quoted only when its relevance is within this share of the best
-# one's: most questions are answered by one paragraph, and each extra one is a citation
-# that the reader must check for nothing. (On the eval set, 0.10 rather than 0.15 raised
-# citation precision from 0.84 to 0.88 at the same gold-hit rate.)
-EXTRACTIVE_MARGIN = 0.10
-EXTRACTIVE_PARAGRAPHS = 2
-# Relevance added to a sentence of the kind the question asks for: a figure for "how
-# many", a date for "when". Worth about a third of the question's words.
-ANSWER_TYPE_BONUS = 0.3
-_ASKS_QUANTITY = re.compile(
-    r"\b(?:how (?:much|many|fast|far|long|large|big|high|low|old|often)|by how|worth|"
-    r"what (?:\w+ )?(?:share|proportion|percentages?|percent|number|amount|rates?|prices?|figures?|size|value))\b",
-    re.IGNORECASE)
-_ASKS_DATE = re.compile(r"^\s*when\b|\bsince when\b|\b(?:what|which|in what) (?:date|day|year|month)\b",
-                        re.IGNORECASE)
-_DATE = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|"
-                   r"November|December|(?:19|20)\d\d)\b")
 
 SYSTEM_PROMPT = (
     "You answer questions about US diplomatic cables. Use only the numbered sources. "
@@ -85,118 +65,6 @@ def prompt_messages(question: str, sources: Sequence[Hit]) -> list[dict[str, str
         lines.append(f"[{n}] {source_label(hit)}: {text}")
     user = "Sources:\n" + "\n".join(lines) + f"\n\nQuestion: {question}\nAnswer with [n] markers:"
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
-
-
-# --- extractive ----------------------------------------------------------------------
-
-def extractive_sentences(question: str, sources: Sequence[Hit], n: int = EXTRACTIVE_SENTENCES) -> list[tuple[str, int]]:
-    """At most `n` sentences that answer the question, with their source number.
-
-    Sentence relevance = the idf-weighted share of the question's content words and
-    numbers that the sentence contains (idf over the sources' sentences, so "hukou" counts
-    more than "Zhejiang" in cables about Zhejiang), plus its paragraph's similarity to the
-    question, plus `ANSWER_TYPE_BONUS` when it holds what the question asks for (see
-    `answer_type_fit`). Sentences come from the paragraph of the best sentence; another
-    paragraph contributes only when its best sentence is nearly as relevant (within
-    `EXTRACTIVE_MARGIN`) and its sentence brings question words the chosen ones lack: a
-    second paragraph that merely mentions the topic is a citation the answer does not
-    need. At most two sentences come from one paragraph.
-
-    >>> hits = [Hit("X", 1, "Rice is cheap. Hukou rules stay, Ye said.", 0, "", "", "", "", similarity=0.5)]
-    >>> extractive_sentences("what about hukou rules?", hits, n=1)
-    [('Hukou rules stay, Ye said.', 1)]
-    """
-    candidates = [
-        (number, position, sentence, words | numbers(sentence))
-        for number, hit in enumerate(sources, 1)
-        for position, sentence in enumerate(split_sentences(hit.text))
-        if len(words := content_words(sentence)) >= 3  # not "End summary." or a heading
-    ]
-    wanted = content_words(question) | numbers(question)
-    fits = answer_type_fit(question)
-    df = Counter(w for *_, words in candidates for w in words & wanted)
-    idf = {w: math.log(1 + (len(candidates) + 1) / (df[w] + 1)) for w in wanted}
-    total = sum(idf.values()) or 1.0
-    scored = sorted(
-        (-(sum(idf[w] for w in wanted & words) / total + sources[number - 1].similarity
-           + ANSWER_TYPE_BONUS * fits(sentence)), number, position, sentence, words)
-        for number, position, sentence, words in candidates
-    )
-    # A paragraph is as relevant as its best sentence.
-    relevance: dict[int, float] = {}
-    for negative, number, *_ in scored:
-        relevance.setdefault(number, -negative)
-    best = max(relevance.values(), default=0.0)
-    chosen: list[tuple[str, int]] = []
-    covered: set[str] = set()
-    for _, number, _, sentence, words in scored:
-        used = {m for _, m in chosen}
-        if sum(1 for _, m in chosen if m == number) >= 2:
-            continue
-        if used and number not in used and (
-            len(used) >= EXTRACTIVE_PARAGRAPHS
-            or relevance[number] < best * (1 - EXTRACTIVE_MARGIN)
-            or not (words & wanted) - covered
-        ):
-            continue
-        chosen.append((sentence, number))
-        covered |= words & wanted
-        if len(chosen) == n:
-            break
-    return chosen
-
-
-def answer_type_fit(question: str) -> Callable[[str], bool]:
-    """Whether a sentence holds the kind of thing the question asks for: a figure the
-    question does not already give ("how many", "what share", "what was it worth"), or a
-    date ("when", "since when", "what year"). Questions of other kinds fit nothing.
-
-    >>> fits = answer_type_fit("How many migrants live in Beijing?")
-    >>> fits("Beijing has 4 million migrants."), fits("Migrants live in Beijing.")
-    (True, False)
-    >>> answer_type_fit("When was YouTube blocked?")("It was blocked since March 24.")
-    True
-    """
-    if _ASKS_QUANTITY.search(question):
-        given = numbers(question)
-        return lambda sentence: bool(numbers(sentence) - given)
-    if _ASKS_DATE.search(question):
-        return lambda sentence: bool(_DATE.search(sentence))
-    return lambda sentence: False
-
-
-def extractive_draft(question: str, sources: Sequence[Hit]) -> str:
-    """The extractive answer as a draft: each sentence followed by its [n] marker.
-
-    >>> hits = [Hit("X", 1, "Hukou rules stay, Ye said.", 0, "", "", "", "")]
-    >>> extractive_draft("hukou?", hits)
-    'Hukou rules stay, Ye said [1].'
-    """
-    parts = []
-    for sentence, number in extractive_sentences(question, sources):
-        sentence = _without_aside_marks(sentence)
-        body, end = (sentence[:-1], sentence[-1]) if sentence[-1] in ".!?" else (sentence, ".")
-        parts.append(f"{body} [{number}]{end}")
-    return " ".join(parts)
-
-
-def _without_aside_marks(sentence: str) -> str:
-    """A sentence cut out of a cable's "(Note: ... End Note.)" aside, without the marks
-    that only make sense around the whole aside.
-
-    >>> _without_aside_marks("(Note: A permit is not a hukou.")
-    'A permit is not a hukou.'
-    """
-    sentence = re.sub(r"^\((?:Note|Comment):\s*", "", sentence) if ")" not in sentence else sentence
-    if sentence.startswith("(") and ")" not in sentence:
-        sentence = sentence[1:]
-    if sentence.endswith(")") and "(" not in sentence:
-        sentence = sentence[:-1]
-    return sentence.strip()
-
-
-def generate_extractive(question: str, sources: Sequence[Hit], settings: Settings) -> Iterator[str]:
-    yield extractive_draft(question, sources)
 
 
 # --- transformers --------------------------------------------------------------------

@@ -26,6 +26,18 @@ def sample_index_dir(tmp_path_factory) -> Path:
     return index_dir
 
 
+@pytest.fixture(scope="module")
+def hukou_hits():
+    """¶9, ¶3 and ¶1 of 09SHANGHAI374 as retrieved for a question about hukou in Zhejiang."""
+    from cables.reader import read_cables
+    from qa.types import Hit
+
+    cable = next(c for c in read_cables(Path(__file__).resolve().parent.parent / "data" / "cables")
+                 if c.id == "09SHANGHAI374")
+    return [Hit(cable.id, n, cable.paragraph(n).text, 0.03, cable.date, cable.origin, cable.subject,
+                cable.classification, similarity=s) for n, s in ((9, 0.51), (3, 0.50), (1, 0.43))]
+
+
 # --- the running app: tests/test_http.py, test_ui_browser.py, test_gradio_client.py ---
 
 def _free_port() -> int:

@@ -10,12 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cables.reader import read_cables
 from cables.errors import InvalidInputError
 from qa import generate
-from qa.generate import (GENERATORS, extractive_draft, get_generator, load_transformers,
-                         prompt_messages)
-from qa.sentences import split_sentences
+from qa.generate import GENERATORS, get_generator, load_transformers, prompt_messages
 from qa.settings import Settings
 from qa.types import Hit
 
@@ -27,10 +24,8 @@ QUESTION = "what did Zhejiang officials say about hukou?"
 
 
 @pytest.fixture(scope="module")
-def hits():
-    cable = next(c for c in read_cables(ROOT / "data" / "cables") if c.id == "09SHANGHAI374")
-    return [Hit(cable.id, n, cable.paragraph(n).text, 0.03, cable.date, cable.origin, cable.subject,
-                cable.classification, similarity=s) for n, s in ((9, 0.51), (3, 0.50), (1, 0.43))]
+def hits(hukou_hits):
+    return hukou_hits
 
 
 def test_registry_has_what_imports_and_names_the_rest():
@@ -50,19 +45,6 @@ def test_prompt_numbers_the_sources(hits):
     assert lines[1].startswith("[1] 09SHANGHAI374 ¶9 (Shanghai, 2009-08-28): Requiring migrants to register")
     assert lines[2].startswith("[2] 09SHANGHAI374 ¶3 (Shanghai, 2009-08-28): ")
     assert lines[-1] == "Answer with [n] markers:" and f"Question: {QUESTION}" in user["content"]
-
-
-def test_extractive_is_verbatim_cited_and_deterministic(hits):
-    draft = extractive_draft(QUESTION, hits)
-    assert draft == extractive_draft(QUESTION, hits)
-    assert "hukou" in draft
-    # Both sentences come from the one paragraph that best answers; ¶9's "hukou" sentence
-    # adds no question word that they lack, so it is not a second citation.
-    assert len(split_sentences(draft)) == 2 and draft.count("[2]") == 2
-    for sentence in split_sentences(draft):
-        body, number = sentence[: sentence.rindex(" [")], int(sentence[sentence.rindex("[") + 1])
-        assert body in " ".join(hits[number - 1].text.split())
-    assert "".join(get_generator("extractive")(QUESTION, hits, Settings())) == draft
 
 
 def test_unknown_model_path_is_a_clear_error(tmp_path):
@@ -179,16 +161,3 @@ def test_openai_without_base_url_is_invalid_input(hits):
 def test_openai_unreachable_server_is_a_generator_error(hits):
     with pytest.raises(generate.GeneratorError, match="cannot reach"):
         list(get_generator("openai")(QUESTION, hits, Settings(openai_base_url="http://127.0.0.1:9/v1")))
-
-
-@pytest.mark.parametrize("question, sentence, fits", [
-    ("How many migrants live in Beijing?", "Beijing has 4 million migrants.", True),
-    ("How many migrants live in Beijing?", "Migrants live in Beijing.", False),
-    ("What share of output is services?", "Services are 40 percent of output.", True),
-    ("What was the won worth in 2009?", "The won fell in 2009.", False),  # 2009 is the question's
-    ("Since when has YouTube been blocked?", "It has been blocked since March 24.", True),
-    ("When did Vietnam sign the MOU?", "Vietnam signed an MOU with China.", False),
-    ("Who founded Little Bird?", "Wei Wei founded it in 1999.", False),  # asks for a name
-])
-def test_answer_type_fit(question, sentence, fits):
-    assert generate.answer_type_fit(question)(sentence) is fits
