@@ -16,16 +16,23 @@ from cables.records import Paragraph
 # A portion marking such as (SBU), (C), (S/NF), (C//REL ISAF); not (U.S.) nor (Note: ...).
 _MARK = r"(?i:TS|SBU|S|C|U)(?:[ \t]*(?:/{1,2}|-|[ \t])[ \t]*[A-Za-z][A-Za-z /]{0,24}?)?"
 _MARKING = re.compile(rf"[ \t]*\([ \t]*({_MARK})[ \t]*\)[ \t]*")
-# At a line start: `¶3.`, `3.`, `(C) 3.`, `3 (C)`; never `1.4` (a classification reason).
+# At a line start: `¶3.`, `3.`, `(C) 3.`, `3 (C)`, and with a marking `14) (U)` or
+# `(13) (C)`; never `1.4` (a classification reason) nor a list's `1)` without a marking.
 # Patterns that must match at a line start begin with "\n" and run on "\n" + text: a
 # literal first character lets the regex engine skip ahead, which `(?m)^` does not.
 _LINE_MARKER = re.compile(
-    rf"\n[ \t]*(?:\([ \t]*(?P<pre>{_MARK})[ \t]*\)[ \t]*)?(?P<pil>¶[ \t]?)?(?P<num>\d{{1,3}})"
-    rf"(?:\.(?!\d)|(?=[ \t]*\([ \t]*{_MARK}[ \t]*\)))[ \t]*")
-# Inside a line, after a heading or page line run into it: `ARTICLE 98: 5. (C) ...`.
-# (Starting at the digits lets the regex engine skip ahead fast; the caller checks what
-# precedes them.)
-_INLINE_MARKER = re.compile(rf"(?P<num>\d{{1,3}})\.[ \t]*(?=\({_MARK}\))")
+    rf"\n[ \t]*(?:\([ \t]*(?P<pre>{_MARK})[ \t]*\)[ \t]*)?(?P<pil>¶[ \t]?)?\(?(?P<num>\d{{1,3}})"
+    rf"(?:\.(?!\d)|\)?(?=[ \t]*\([ \t]*{_MARK}[ \t]*\)))[ \t]*")
+# Inside a line, after a heading, a rule or the classification reason run into it:
+# `ARTICLE 98: 5. (C) ...`, `-------1.(U) ...`, `REASON: 1.4 (b), (d) 1. (C) ...`, and
+# `---- 17.` with its marking on the next line. (Starting at the digits lets the regex
+# engine skip ahead fast; the caller checks what precedes them.)
+_INLINE_MARKER = re.compile(
+    rf"(?P<num>\d{{1,3}})\.[ \t]*(?:\n[ \t]*){{0,2}}(?=\([ \t]*{_MARK}[ \t]*\))")
+_AFTER_INLINE = (" ", "\t", "-", "=", "_", "*")
+# A number run into the text after a full stop, with no marking: `... interest. 6. Venturelli
+# noted ...`. Weak: taken only as the very next number, and a line-start marker wins over it.
+_RUN_IN_NUMBER = re.compile(r"(?<=[.!?\"”][ \t])[ \t]?(?P<num>\d{1,2})\.[ \t]+(?=[A-Z])")
 _PAGE_LINE = re.compile(r"\n[ \t]*[A-Z][A-Z .]{1,30}?[ \t]+\d{8}[ \t]+\d{3}(?:\.\d+)?[ \t]+OF[ \t]+\d{3}[ \t]*(?=\n)")
 # The page header of older telegrams, often run into the text: `PAGE 03 ROME 01196 01 OF 02 082030Z`.
 _OLD_PAGE = re.compile(r"PAGE[ \t]+\d{2,3}[ \t]+[A-Z][A-Z .]{1,30}?[ \t]+\d{4,6}[ \t]+\d{2}[ \t]+OF[ \t]+\d{2}[ \t]+\d{6}Z")
@@ -69,8 +76,10 @@ def _candidates(text: str) -> list[_Marker]:
     line_marker_ends = {marker.text_at for marker in found}
     for m in _INLINE_MARKER.finditer(text):
         start = m.start() - (text[m.start() - 1:m.start()] == "¶")
-        if m.end() not in line_marker_ends and text[start - 1:start] in (" ", "\t"):
+        if m.end() not in line_marker_ends and text[start - 1:start] in _AFTER_INLINE:
             found.append(_Marker(start, m.end(), int(m.group("num")), True, True, ""))
+    for m in _RUN_IN_NUMBER.finditer(text):
+        found.append(_Marker(m.start("num"), m.end(), int(m.group("num")), False, True, ""))
     return sorted(found, key=lambda marker: marker.start)
 
 
@@ -98,31 +107,32 @@ def _sequence(markers: list[_Marker]) -> list[tuple[_Marker, int]]:
     >>> [number for _, number in _sequence(ms)]
     [1, 2, 3, 4]
     """
-    best: dict[int, tuple[float, int, int]] = {}  # number -> (score, marker index, previous)
+    # A chain is a linked list of (score, marker index, number, previous link), so a later
+    # marker that reads better as number n never rewrites the chains built on an earlier n.
+    best: dict[int, tuple] = {}  # number -> the best chain ending in it so far
     for i, marker in enumerate(markers):
         strict = marker.inline or not marker.strong
-        gain = 1.0 if strict else 1.1
+        gain = (1.0 if strict else 1.1) - (0.2 if marker.inline and not marker.strong else 0)
         for value in _readings(marker):
-            options = [(gain - _GAP_PENALTY * (value - 1), 0)] if value <= 1 + _MAX_JUMP else []
+            options = [(gain - _GAP_PENALTY * (value - 1), None)] if value <= 1 + _MAX_JUMP else []
             for previous in range(max(1, value - 1 - _MAX_JUMP), value):
                 if previous in best:
                     options.append((best[previous][0] + gain - _GAP_PENALTY * (value - 1 - previous),
-                                    previous))
+                                    best[previous]))
             if strict:
-                options = [o for o in options if o[1] == value - 1]
+                options = [o for o in options if (o[1][2] if o[1] else 0) == value - 1]
             if not options:
                 continue
-            score, previous = max(options)
+            score, previous = max(options, key=lambda o: (o[0], o[1][2] if o[1] else 0))
             if value not in best or score > best[value][0]:
-                best[value] = (score, i, previous)
+                best[value] = (score, i, value, previous)
     if not best:
         return []
-    value = max(best, key=lambda v: (best[v][0], -v))
+    link = max(best.values(), key=lambda c: (c[0], -c[2]))
     chain = []
-    while value:
-        _, i, previous = best[value]
+    while link:
+        _, i, value, link = link
         chain.append((markers[i], value))
-        value = previous
     return chain[::-1]
 
 
@@ -156,7 +166,9 @@ def _is_signature(block: list[str]) -> bool:
 
 
 def _join(lines: list[str]) -> str:
-    return " ".join(" ".join(line.lstrip().removeprefix("¶") for line in lines).split())
+    """Lines as one paragraph text; a rule line (`-----`, a heading's underline) is no text."""
+    return " ".join(" ".join(line.lstrip().removeprefix("¶") for line in lines
+                             if not _RULE.match(line)).split())
 
 
 def _own_text(span: str, last: bool) -> tuple[list[str], str]:

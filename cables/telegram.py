@@ -62,12 +62,14 @@ class Header:
 
 
 def normalise(text: str) -> str:
-    """Undo what copying did: CRLF, non-breaking spaces, trailing blanks, markdown links.
+    """Undo what copying did: CRLF, Unicode line separators, non-breaking spaces, trailing
+    blanks, markdown links.
 
     >>> normalise("TAGS: [ELAB](#) [CH](#)  \\r\\n[1](#)1. (SBU) Summary")
     'TAGS: ELAB CH\\n¶1. (SBU) Summary'
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
+    text = text.replace("\u2028", "\n").replace("\u2029", "\n")
     if "](#)" in text:
         text = _MD_LINK.sub(r"\1", _MD_PILCROW.sub(r"\1¶", text))
     if "#" in text:
