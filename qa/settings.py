@@ -1,99 +1,128 @@
-"""One frozen `Settings` object for the question-answering path, and its environment names.
+"""One frozen `Settings` object, the only reader of Pilcrow's environment.
 
-Every field has a `PILCROW_*` environment variable; `Settings.from_env()` reads them and
-explicit overrides win (`None` overrides are ignored, so a CLI can pass its unset flags).
+Every field has a `PILCROW_*` variable (the field name in capitals; `index_dir` is
+`PILCROW_INDEX`); values are validated, so `PILCROW_K=0` fails at start-up with the variable
+named. `Settings.from_env(**overrides)` lets explicit values win and ignores `None`
+overrides, so a CLI can pass its unset flags:
 
 >>> Settings.from_env(k=5, generator=None).k
 5
+
+The README's configuration table is generated from this class: `python -m qa settings
+--write README.md` (a test fails when they differ).
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-from dataclasses import asdict, dataclass, field, fields, replace
+import re
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError
 
 from cables.errors import InvalidInputError
+from embeddings.settings import IndexSettings, describe
+
+MAX_K = 50  # paragraphs one answer may list; more drown the generator and the reader
 
 
-def _env(name: str, doc: str) -> dict:
-    return {"env": name, "doc": doc}
+def _none_if_empty(value: object) -> object:
+    return None if value == "" else value
 
 
-@dataclass(frozen=True)
-class Settings:
-    index_dir: str = field(default="var/index", metadata=_env(
-        "PILCROW_INDEX", "index folder written by embeddings.build_index"))
-    generator: str = field(default="transformers", metadata=_env(
-        "PILCROW_GENERATOR", "extractive | transformers | llama-cpp | openai"))
-    model: str = field(default="", metadata=_env(
-        "PILCROW_MODEL", "generator model: '' = the bundled SmolLM2 GGUF, or a transformers "
-        "model folder, or a .gguf file"))
-    model_cache: str = field(default="var/models", metadata=_env(
-        "PILCROW_MODEL_CACHE", "where GGUF files converted for transformers are kept"))
-    embed_model: str = field(default="", metadata=_env(
-        "PILCROW_EMBED_MODEL", "embedding model name; '' = the one the index was built with "
-        "(any other must match it)"))
-    k: int = field(default=8, metadata=_env(
-        "PILCROW_K", "paragraphs shown to the generator and listed in the answer"))
-    candidates: int = field(default=50, metadata=_env(
-        "PILCROW_CANDIDATES", "candidates taken from each retriever before fusion"))
-    rrf_k: int = field(default=60, metadata=_env(
-        "PILCROW_RRF_K", "reciprocal rank fusion constant"))
-    abstain_threshold: float = field(default=0.35, metadata=_env(
-        "PILCROW_ABSTAIN_THRESHOLD", "abstain when no retrieved paragraph has a cosine "
-        "similarity to the question at least this high (on the eval set answerable questions "
-        "score 0.45 and up, off-topic ones about 0.2)"))
-    support_threshold: float = field(default=0.55, metadata=_env(
-        "PILCROW_SUPPORT_THRESHOLD", "a draft sentence whose support score (0..1) is below "
-        "this is dropped; 0.55 drops most of SmolLM2's distortions and keeps close paraphrases"))
-    max_new_tokens: int = field(default=200, metadata=_env(
-        "PILCROW_MAX_NEW_TOKENS", "longest draft a model generator may write, in tokens"))
-    temperature: float = field(default=0.0, metadata=_env(
-        "PILCROW_TEMPERATURE", "0 = greedy decoding (deterministic)"))
-    openai_base_url: str = field(default="", metadata=_env(
-        "PILCROW_OPENAI_BASE_URL", "OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1"))
-    openai_model: str = field(default="", metadata=_env(
-        "PILCROW_OPENAI_MODEL", "model name sent to that endpoint"))
-    max_question_chars: int = field(default=2000, metadata=_env(
-        "PILCROW_MAX_QUESTION_CHARS", "longer questions are rejected"))
+# An empty variable means "no token", as it did before settings were validated.
+Secret = Annotated[SecretStr | None, BeforeValidator(_none_if_empty)]
+_FRACTION = {"ge": 0.0, "le": 1.0}
+
+
+class Settings(IndexSettings):
+    """Everything that shapes an answer, plus the secrets and caches that do not."""
+
+    generator: str = Field(
+        "transformers", min_length=1, description="`extractive` \\| `transformers` \\| "
+        "`llama-cpp` \\| `openai`", json_schema_extra={"flag": "--generator"})
+    model: str = Field(
+        "", description="generator model: a transformers folder or a `.gguf` file; empty = "
+        "the bundled SmolLM2 GGUF")
+    model_cache: str = Field(
+        "var/models", min_length=1, description="where a GGUF converted for transformers is "
+        "kept (second start: 0.3 s)")
+    k: int = Field(8, ge=1, le=MAX_K, description="paragraphs given to the generator and "
+                   "listed in the answer", json_schema_extra={"flag": "--k"})
+    candidates: int = Field(50, ge=1, le=10_000, description="candidates from each retriever "
+                            "before fusion")
+    # RRF scores rank r as 1 / (rrf_k + r); below 1 the first place of either list would
+    # outweigh every agreement between the two, which is what fusion is for.
+    rrf_k: int = Field(60, ge=1, le=10_000, description="reciprocal rank fusion constant")
+    abstain_threshold: float = Field(
+        0.35, **_FRACTION, description="abstain when no paragraph has a cosine similarity to "
+        "the question at least this high (answerable eval questions score 0.45 and up, "
+        "off-topic ones about 0.2)")
+    support_threshold: float = Field(
+        0.55, **_FRACTION, description="drop a draft sentence whose support score is below "
+        "this; 0.55 drops most of SmolLM2's distortions and keeps close paraphrases")
+    max_new_tokens: int = Field(200, ge=1, le=4096, description="longest draft a model may "
+                                "write, in tokens")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="0 = greedy, deterministic")
+    openai_base_url: str = Field(
+        "", pattern=r"^(https?://\S+)?$", description="OpenAI-compatible endpoint (llama.cpp "
+        "server, Ollama, vLLM), e.g. `http://127.0.0.1:8080/v1`")
+    openai_model: str = Field("", description="model name sent to it")
+    openai_api_key: Secret = Field(None, description="bearer token sent to it, when set")
+    max_question_chars: int = Field(2000, ge=1, le=1_000_000, description="longer questions "
+                                    "are refused (400)")
+    api_token: Secret = Field(None, description="bearer token required on `/api/*` when set")
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """Defaults, then `PILCROW_*` variables, then the non-None `overrides`."""
-        values: dict[str, object] = {}
-        for f in fields(cls):
-            raw = os.environ.get(f.metadata["env"])
-            if raw is not None:
-                values[f.name] = _convert(f.name, f.type, raw, f.metadata["env"])
-        unknown = set(overrides) - {f.name for f in fields(cls)}
-        if unknown:
-            raise InvalidInputError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-        values.update({name: v for name, v in overrides.items() if v is not None})
-        return cls(**values)
+        """Defaults, then `PILCROW_*` variables, then the non-None `overrides`; a bad value
+        is a `ConfigError` naming its variable."""
+        return cls.load(**overrides)
 
     def with_(self, **changes: object) -> Settings:
-        """A copy with some fields changed; `None` values are ignored."""
-        return replace(self, **{n: v for n, v in changes.items() if v is not None})
+        """A copy with some fields changed (`None` values are ignored), validated; a bad
+        value is the caller's `InvalidInputError`. The environment is not read again."""
+        values = {**self.model_dump(), **{n: v for n, v in changes.items() if v is not None}}
+        try:
+            return type(self).model_validate(values)
+        except ValidationError as e:
+            raise InvalidInputError(describe(type(self), e, env=False)) from None
 
     def hash(self) -> str:
-        """Short stable hash of everything that can change an answer (not cache locations).
+        """Short stable hash of everything that can change an answer (not caches or secrets).
 
         >>> Settings().hash() == Settings().hash() != Settings(k=3).hash()
         True
         """
-        d = asdict(self)
-        d.pop("model_cache")
+        d = self.model_dump(exclude=UNHASHED)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def _convert(name: str, type_name: str, raw: str, env: str) -> object:
-    # Field types are strings here (postponed annotations), so compare names.
-    try:
-        if type_name == "int":
-            return int(raw)
-        if type_name == "float":
-            return float(raw)
-    except ValueError:
-        raise InvalidInputError(f"{env}={raw!r}: {name} must be a {type_name}") from None
-    return raw
+UNHASHED = {"model_cache", "api_token", "openai_api_key"}
+
+
+def markdown_table(cls: type[IndexSettings] = Settings) -> str:
+    """The README's configuration table, one row per setting.
+
+    >>> markdown_table().splitlines()[2]
+    '| `--index` | `PILCROW_INDEX` | `var/index` | index folder |'
+    """
+    rows = ["| flag | environment | default | meaning |", "|---|---|---|---|"]
+    for name, field in cls.model_fields.items():
+        flag = (field.json_schema_extra or {}).get("flag", "")
+        default = "" if field.default in ("", None) else f"`{field.default}`"
+        rows.append(f"| {f'`{flag}`' if flag else ''} | `{cls.env_name(name)}` | {default} "
+                    f"| {field.description} |")
+    return "\n".join(rows)
+
+
+BEGIN = "<!-- settings table: generated by `python -m qa settings --write README.md` -->"
+END = "<!-- end of settings table -->"
+
+
+def replace_table(text: str, table: str) -> str:
+    """`text` with the part between the table's markers replaced by `table`."""
+    pattern = re.compile(re.escape(BEGIN) + r"\n.*?" + re.escape(END), re.DOTALL)
+    if not pattern.search(text):
+        raise InvalidInputError(f"no settings table markers ({BEGIN} ... {END})")
+    return pattern.sub(lambda _: f"{BEGIN}\n{table}\n{END}", text)

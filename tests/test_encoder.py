@@ -5,8 +5,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embeddings.encoder import DEFAULT_MODEL, MODEL_ENV, Encoder, model_location
+from embeddings.encoder import DEFAULT_MODEL, Encoder, model_location
+from embeddings.settings import IndexSettings
 from cables.errors import ModelNotFoundError
+
+MODEL_ENV = IndexSettings.env_name("embed_model")
 
 TEXTS = ["The new regulations took effect in May.",
          "Zhejiang's residency policy aims at social stability among migrant workers.",

@@ -196,8 +196,9 @@ def test_get_errors(app_url, path, status, code):
 
 
 def test_token_is_required_on_the_api_when_set(sample_index_dir, serve):
-    settings = Settings.from_env(index_dir=str(sample_index_dir), generator="extractive")
-    with serve(create_app(settings, token="s3cret")) as url:
+    settings = Settings.from_env(index_dir=str(sample_index_dir), generator="extractive",
+                                 api_token="s3cret")
+    with serve(create_app(settings)) as url:
         r = httpx.get(f"{url}/api/health")
         assert_error(r, 401, "unauthorized")
         assert r.headers["www-authenticate"] == "Bearer"
@@ -230,10 +231,20 @@ def test_help_shows_real_examples():
 
 
 def test_exposed_host_without_token_warns(tmp_path):
-    # A bad setting stops the app before it binds anything, after the warning.
-    env = {"PATH": "/usr/bin:/bin", "PILCROW_K": "many", "HF_HUB_OFFLINE": "1"}
+    # A damaged index stops the app before it binds anything, after the warning.
+    (tmp_path / "CURRENT").write_text("garbled")
+    env = {"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
     run = subprocess.run([sys.executable, "app.py", "--host", "0.0.0.0", "--index",
                           str(tmp_path)], cwd=ROOT, capture_output=True, text=True, env=env)
     assert run.returncode == 2
     assert "warning: serving on 0.0.0.0 without PILCROW_API_TOKEN" in run.stderr
-    assert run.stderr.strip().splitlines()[-1] == "error: PILCROW_K='many': k must be a int"
+    assert run.stderr.strip().splitlines()[-1].startswith("error: ")
+
+
+def test_a_bad_setting_stops_the_app_naming_its_variable(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "PILCROW_RRF_K": "0"}
+    run = subprocess.run([sys.executable, "app.py", "--index", str(tmp_path)], cwd=ROOT,
+                         capture_output=True, text=True, env=env)
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines()[-1] == (
+        "error: PILCROW_RRF_K='0': Input should be greater than or equal to 1")

@@ -35,8 +35,9 @@ OPERATIONS = ["POST /api/ask", "GET /api/search", "GET /api/cables/{cable_id}",
 @pytest.fixture(scope="module")
 def guarded_url(sample_index_dir, serve):
     """The app over the sample index, its /api guarded by TOKEN."""
-    app_settings = Settings.from_env(index_dir=str(sample_index_dir), generator="extractive")
-    with serve(create_app(app_settings, token=TOKEN)) as url:
+    app_settings = Settings.from_env(index_dir=str(sample_index_dir), generator="extractive",
+                                    api_token=TOKEN)
+    with serve(create_app(app_settings)) as url:
         yield url
 
 

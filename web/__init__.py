@@ -20,9 +20,9 @@ THEME = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"],
                        font_mono=["ui-monospace", "monospace"])
 
 
-def create_app(settings: Settings, token: str | None = None,
-               assistant: Assistant | None = None) -> FastAPI:
-    """Serve `assistant` (or the index `settings` names); `token` guards /api when given.
+def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
+    """Serve `assistant` (or the index `settings` names); `settings.api_token` guards /api
+    when set.
 
     An index that cannot be opened does not stop the server: the API answers 503 with the
     reason (and how to rebuild), and the chat page shows it.
@@ -43,6 +43,7 @@ def create_app(settings: Settings, token: str | None = None,
                   description="Ask questions of US diplomatic cables; every claim cites "
                               "a paragraph, e.g. `09SHANGHAI374 ¶9`.")
     install_error_handlers(app)
+    token = settings.api_token.get_secret_value() if settings.api_token else None
     app.include_router(create_api(current, token, settings.generator))
     app.add_middleware(BodyLimit)
     blocks = build_ui(current, settings.generator, settings.k)
