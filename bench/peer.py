@@ -388,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
                              "questions plus a fixed random draw of the rest (0 = all 6,712; "
                              "about an hour per system on 2 cores). Default: %(default)s")
     parser.add_argument("--seeds", default="data/cables", help="folder of seed .txt files")
-    parser.add_argument("--questions", default="eval/questions.jsonl")
+    parser.add_argument("--questions", default="eval/dev.jsonl")
     parser.add_argument("--work", type=Path, default=Path("var/bench"),
                         help="where both indexes are written (replaced each run)")
     parser.add_argument("--out", type=Path, default=RESULTS)

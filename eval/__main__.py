@@ -1,7 +1,8 @@
 """`python -m eval`: run the known-answer questions through the assistant and score them.
 
-Exit status: 0 when every metric meets its threshold, 1 when one does not (each is named
-on stderr), 2 for a usage or domain error (one line on stderr).
+The dev and the test split (and their two-turn follow-up sets) are run and reported side
+by side. Exit status: 0 when every metric of every set meets its threshold, 1 when one
+does not (each is named on stderr), 2 for a usage or domain error (one line on stderr).
 """
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from pathlib import Path
 
 from embeddings import build_index
 from cables.errors import IndexMismatchError, IndexNotFoundError, PilcrowError
-from eval.questions import DEFAULT_QUESTIONS, load_questions
-from eval.report import latency_table, metrics_table, write_report
-from eval.runner import DEFAULT_THRESHOLDS, check_thresholds, load_thresholds, run_questions, score
+from eval.questions import FOLLOWUPS, SPLITS, load_questions
+from eval.report import SetRun, latency_table, metrics_table, summary, write_report
+from eval.runner import (DEFAULT_THRESHOLDS, load_thresholds, run_questions, sample, score,
+                         score_by_kind, supports_history)
 from qa import Assistant, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,11 +28,15 @@ DEFAULT_K = 10  # enough hits to measure recall@10
 EPILOG = """examples:
   python -m eval --generator extractive
   python -m eval --generator extractive --report var/eval/extractive
-  python -m eval --generator transformers --json > metrics.json
+  python -m eval --generator transformers --split test --limit 40 --json > metrics.json
   python -m eval --questions my-questions.jsonl --index var/full-index --k 20
 
+Splits: eval/dev.jsonl is what thresholds, weights, rules and prompts are tuned on;
+eval/test.jsonl is never tuned on, only reported. Each split's follow-up cases
+(eval/<split>-followups.jsonl) run when the assistant takes a history of earlier turns.
 Without --index the default index of the bundled sample corpus (var/index) is used, and
-built from data/cables first if it is missing. Thresholds per generator: eval/thresholds.json.
+built from data/cables first if it is missing. Thresholds per generator and split:
+eval/thresholds.json.
 """
 
 
@@ -38,8 +44,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m eval", description=__doc__.splitlines()[0],
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS,
-                   help="question set, one JSON object a line (default: eval/questions.jsonl)")
+    p.add_argument("--split", choices=("dev", "test", "both"), default="both",
+                   help="which split to run (default: both, side by side)")
+    p.add_argument("--questions", type=Path, default=None,
+                   help="a question set of your own instead of the splits (one JSON object a "
+                        "line); thresholds: the file's stem as the split name")
+    p.add_argument("--limit", type=int, default=None,
+                   help="ask at most N questions per set, evenly spread over it (a bounded "
+                        "sample for slow generators)")
     p.add_argument("--index", type=Path, default=None,
                    help="index folder (default: var/index of the sample corpus, built if missing)")
     p.add_argument("--generator", default=None,
@@ -55,7 +67,33 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.k < 1:
         p.error("--k must be at least 1")
+    if args.limit is not None and args.limit < 1:
+        p.error("--limit must be at least 1")
     return args
+
+
+def question_sets(args: argparse.Namespace) -> list[tuple[str, Path, bool]]:
+    """(name, file, required) of each set to run: a missing required file is an error, a
+    missing optional one (a split not written yet, a follow-up set) is reported as not run."""
+    if args.questions is not None:
+        return [(args.questions.stem, args.questions, True)]
+    names = list(SPLITS) if args.split == "both" else [args.split]
+    sets = [(name, SPLITS[name], args.split != "both") for name in names]
+    return sets + [(f"{name}-followups", FOLLOWUPS[name], False) for name in names]
+
+
+def run_set(assistant: Assistant, name: str, path: Path, required: bool,
+            args: argparse.Namespace, generator: str) -> SetRun:
+    """Load, ask and score one set; a SetRun saying why when it cannot run."""
+    if not path.exists() and not required:
+        return SetRun(name, None, not_run=f"{path} does not exist yet")
+    questions = sample(load_questions(path), args.limit)
+    if any(q.history for q in questions) and not supports_history(assistant):
+        return SetRun(name, None, not_run="Assistant has no history")
+    outcomes = run_questions(assistant, questions, desc=name)
+    return SetRun(name, {"generator": generator, **score(outcomes, args.k)}, tuple(outcomes),
+                  load_thresholds(args.thresholds, generator, name),
+                  score_by_kind(outcomes, args.k))
 
 
 def open_assistant(settings: Settings, sample: bool) -> Assistant:
@@ -77,28 +115,32 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     try:
-        questions = load_questions(args.questions)
+        sets = question_sets(args)
+        for _, path, required in sets:  # a bad question file fails before the index opens
+            if required or path.exists():
+                load_questions(path)
         settings = Settings.from_env(
             index_dir=str(args.index or DEFAULT_INDEX), generator=args.generator, k=args.k)
         generator = settings.generator
-        thresholds = load_thresholds(args.thresholds, generator)
         assistant = open_assistant(settings, sample=args.index is None)
-        outcomes = run_questions(assistant, questions)
+        runs = [run_set(assistant, name, path, required, args, generator)
+                for name, path, required in sets]
     except PilcrowError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    result = {"generator": generator, **score(outcomes, args.k)}
-    problems = check_thresholds(result, thresholds)
-    title = f"Pilcrow eval: {generator} generator, {args.questions.name}"
+    limited = f", at most {args.limit} questions a set" if args.limit else ""
+    title = f"Pilcrow eval: {generator} generator{limited}"
     if args.report is not None:
-        paths = write_report(args.report, result, outcomes, thresholds, title)
+        paths = write_report(args.report, runs, title)
         print(f"report: {paths['md']}", file=sys.stderr)
     if args.json:
-        print(json.dumps(result, indent=2))
+        print(json.dumps({r.name: r.result or {"not_run": r.not_run} for r in runs}, indent=2))
     else:
-        print(f"{title}\n\n{metrics_table(result, thresholds)}\n\n{latency_table(result)}")
-    if not thresholds:
-        print(f"no thresholds for generator {generator!r} in {args.thresholds}", file=sys.stderr)
+        print(f"{title}\n\n{metrics_table(runs)}\n\n{latency_table(runs)}")
+    problems = [f"{r.name}: {problem}" for r in runs for problem in r.problems]
+    for r in runs:
+        if r.result is None or not r.thresholds:
+            print(summary(r), file=sys.stderr)
     for problem in problems:
         print(f"below threshold: {problem}", file=sys.stderr)
     return 1 if problems else 0

@@ -1,4 +1,4 @@
-"""The known-answer question set: one JSON object a line, read into frozen records.
+"""The known-answer question sets: one JSON object a line, read into frozen records.
 
     {"id": "gx-guiping-loans", "question": "...", "answerable": true,
      "citations": [{"cable_id": "09GUANGZHOU54", "paragraph": 4}],
@@ -6,7 +6,13 @@
 
 `citations` lists the paragraphs that answer the question (any one is a correct
 citation); each inner list of `facts` is one fact, any alternative of which counts.
-Unanswerable questions have `"answerable": false` and empty lists.
+Unanswerable questions have `"answerable": false` and empty lists. Two keys are optional:
+`"kind"` (one of `KINDS`: what sort of question it is, for a per-kind breakdown) and
+`"history"` (the earlier questions of a conversation, oldest first, for a follow-up).
+
+Two splits: `dev.jsonl` is the set every threshold, weight, rule and prompt may be tuned
+on; `test.jsonl` is never tuned on, only reported, so it says how Pilcrow does on questions
+nobody fitted it to. Each has a `-followups.jsonl` twin of two-turn cases.
 """
 from __future__ import annotations
 
@@ -16,8 +22,14 @@ from pathlib import Path
 
 from cables.errors import InvalidInputError
 
-DEFAULT_QUESTIONS = Path(__file__).with_name("questions.jsonl")
+_HERE = Path(__file__).parent
+SPLITS = {"dev": _HERE / "dev.jsonl", "test": _HERE / "test.jsonl"}
+FOLLOWUPS = {name: _HERE / f"{name}-followups.jsonl" for name in SPLITS}
+DEFAULT_QUESTIONS = SPLITS["dev"]
+KINDS = ("figure", "when", "who", "vague", "multi", "fact", "unanswerable-absent-fact",
+         "unanswerable-entity", "unanswerable-offtopic")
 _KEYS = {"id", "question", "answerable", "citations", "facts"}
+_OPTIONAL = {"kind", "history"}
 
 
 @dataclass(frozen=True)
@@ -27,6 +39,8 @@ class Question:
     answerable: bool
     citations: tuple[tuple[str, int], ...]  # gold (cable_id, paragraph) refs
     facts: tuple[tuple[str, ...], ...]
+    kind: str = ""  # one of KINDS, or "" when the set does not say
+    history: tuple[str, ...] = ()  # earlier questions of the conversation, oldest first
 
 
 def parse_question(obj: dict, where: str = "") -> Question:
@@ -39,9 +53,10 @@ def parse_question(obj: dict, where: str = "") -> Question:
     def fail(reason: str) -> InvalidInputError:
         return InvalidInputError(f"{where}{obj.get('id', '?') if isinstance(obj, dict) else '?'}: {reason}")
 
-    if not isinstance(obj, dict) or set(obj) != _KEYS:
+    if not isinstance(obj, dict) or not _KEYS <= set(obj) <= _KEYS | _OPTIONAL:
         keys = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
-        raise fail(f"expected exactly the keys {sorted(_KEYS)}, got {keys}")
+        raise fail(f"expected exactly the keys {sorted(_KEYS)} (optional: {sorted(_OPTIONAL)}), "
+                   f"got {keys}")
     if not isinstance(obj["id"], str) or not obj["id"]:
         raise fail("id must be a non-empty string")
     if not isinstance(obj["question"], str) or not obj["question"].strip():
@@ -64,12 +79,23 @@ def parse_question(obj: dict, where: str = "") -> Question:
         raise fail("an answerable question needs at least one gold citation")
     if not obj["answerable"] and (citations or facts):
         raise fail("an unanswerable question must have empty citations and facts")
+    kind = obj.get("kind", "")
+    if "kind" in obj and kind not in KINDS:
+        raise fail(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+    if "kind" in obj and kind.startswith("unanswerable") == obj["answerable"]:
+        raise fail(f"kind {kind!r} does not agree with answerable={obj['answerable']}")
+    history = obj.get("history", [])
+    if not (isinstance(history, list) and all(isinstance(h, str) and h.strip() for h in history)
+            and ("history" not in obj or history)):
+        raise fail("history must be a non-empty list of earlier questions (strings)")
     return Question(
         id=obj["id"],
         question=obj["question"],
         answerable=obj["answerable"],
         citations=tuple((c["cable_id"], c["paragraph"]) for c in citations),
         facts=tuple(tuple(f) for f in facts),
+        kind=kind,
+        history=tuple(history),
     )
 
 

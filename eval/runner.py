@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 import time
@@ -44,6 +45,7 @@ class Outcome:
         q = self.question
         return {
             "id": q.id, "question": q.question, "answerable": q.answerable,
+            "kind": q.kind, "history": list(q.history),
             "gold": [list(r) for r in q.citations], "facts": [list(f) for f in q.facts],
             "text": self.text, "abstained": self.abstained,
             "hits": [list(r) for r in self.hits], "citations": [list(r) for r in self.citations],
@@ -68,12 +70,34 @@ def outcome_of(question: Question, answer, total_ms: float) -> Outcome:
     )
 
 
-def run_questions(assistant, questions: Sequence[Question]) -> list[Outcome]:
-    """Ask every question through `assistant.ask`, with a tqdm bar on stderr."""
+def supports_history(assistant) -> bool:
+    """Whether `assistant.ask` takes the earlier turns of a conversation (`history=`)."""
+    return "history" in inspect.signature(assistant.ask).parameters
+
+
+def sample(questions: Sequence[Question], limit: int | None) -> list[Question]:
+    """At most `limit` questions, evenly spread over the set so that every kind and cable
+    keeps its share (a set is written in batches by topic); all of them when `limit` is None.
+
+    >>> [q.id for q in sample([Question(str(i), "?", False, (), ()) for i in range(10)], 4)]
+    ['0', '2', '5', '7']
+    """
+    if limit is None or limit >= len(questions):
+        return list(questions)
+    step = len(questions) / limit
+    return [questions[int(i * step)] for i in range(limit)]
+
+
+def run_questions(assistant, questions: Sequence[Question], desc: str = "eval") -> list[Outcome]:
+    """Ask every question through `assistant.ask`, with a tqdm bar on stderr.
+
+    A follow-up question is asked with its `history`; the caller checks `supports_history`
+    first, since an assistant without it would answer the follow-up alone.
+    """
     outcomes = []
-    for q in tqdm(questions, desc="eval", unit="q", file=sys.stderr):
+    for q in tqdm(questions, desc=desc, unit="q", file=sys.stderr):
         start = time.perf_counter()
-        answer = assistant.ask(q.question)
+        answer = assistant.ask(q.question, **({"history": q.history} if q.history else {}))
         outcomes.append(outcome_of(q, answer, (time.perf_counter() - start) * 1000))
     return outcomes
 
@@ -144,8 +168,16 @@ def score(outcomes: Sequence[Outcome], depth: int) -> dict:
     return result
 
 
-def load_thresholds(path: str | Path, generator: str) -> dict:
-    """The `{"min": {...}, "max": {...}}` thresholds of one generator; {} when it has none."""
+def score_by_kind(outcomes: Sequence[Outcome], depth: int) -> dict[str, dict]:
+    """`score` over the questions of each kind (`Question.kind`), kinds in first-seen order;
+    empty when the set does not tag its questions."""
+    kinds = dict.fromkeys(o.question.kind for o in outcomes if o.question.kind)
+    return {k: score([o for o in outcomes if o.question.kind == k], depth) for k in kinds}
+
+
+def load_thresholds(path: str | Path, generator: str, split: str) -> dict:
+    """The `{"min": {...}, "max": {...}}` thresholds of one generator on one split
+    (`{"extractive": {"dev": {...}, "test": {...}}}` in the file); {} when it has none."""
     path = Path(path)
     try:
         table = json.loads(path.read_text(encoding="utf-8"))
@@ -153,14 +185,19 @@ def load_thresholds(path: str | Path, generator: str) -> dict:
         raise InvalidInputError(f"cannot read thresholds file {path}: {e.strerror}") from e
     except json.JSONDecodeError as e:
         raise InvalidInputError(f"{path}: not JSON: {e.msg}") from e
-    entry = table.get(generator, {})
-    if not isinstance(entry, dict) or set(entry) - {"min", "max", "note"}:
-        raise InvalidInputError(f"{path}: {generator!r} must hold only 'min', 'max' and 'note'")
-    for bound, expected in (("min", False), ("max", True)):
-        for name in entry.get(bound, {}):
-            if (name in _LOWER_IS_BETTER) != expected:
-                raise InvalidInputError(f"{path}: {generator}.{bound}.{name}: wrong direction")
-    return entry
+    splits = table.get(generator, {})
+    if not isinstance(splits, dict):
+        raise InvalidInputError(f"{path}: {generator!r} must map each split to its thresholds")
+    for name, entry in splits.items():  # every split, so a typo fails whichever one runs
+        if not isinstance(entry, dict) or set(entry) - {"min", "max", "note"}:
+            raise InvalidInputError(
+                f"{path}: {generator}.{name} must hold only 'min', 'max' and 'note'")
+        for bound, expected in (("min", False), ("max", True)):
+            for metric in entry.get(bound, {}):
+                if (metric in _LOWER_IS_BETTER) != expected:
+                    raise InvalidInputError(
+                        f"{path}: {generator}.{name}.{bound}.{metric}: wrong direction")
+    return splits.get(split, {})
 
 
 def check_thresholds(result: dict, thresholds: dict) -> list[str]:

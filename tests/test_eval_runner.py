@@ -7,10 +7,13 @@ from pathlib import Path
 import pytest
 
 from cables import read_cables
+from cables.errors import InvalidInputError
+from eval import __main__ as cli
 from eval.__main__ import main
 from eval.questions import DEFAULT_QUESTIONS, Question, load_questions
-from eval.runner import DEFAULT_THRESHOLDS, Outcome, check_thresholds, failures, load_thresholds, score
-from cables.errors import InvalidInputError
+from eval.runner import (DEFAULT_THRESHOLDS, Outcome, check_thresholds, failures, load_thresholds,
+                         sample, score, score_by_kind, supports_history)
+from qa import Assistant
 
 RATES = ("recall@1", "recall@5", "recall@10", "mrr", "citation_precision", "gold_hit_rate",
          "fact_accuracy", "abstention_rate", "wrongful_abstention_rate")
@@ -67,30 +70,51 @@ def test_check_thresholds_names_each_failing_metric():
     ]
 
 
-def test_thresholds_file_is_valid_for_every_generator():
+def test_score_by_kind_and_sample():
+    kinds = [Question(str(i), "?", i % 2 == 0, (("A", 1),) if i % 2 == 0 else (), (),
+                      kind="who" if i % 2 == 0 else "unanswerable-entity") for i in range(6)]
+    outcomes = [outcome(q, abstained=not q.answerable, hits=[("A", 1)],
+                        citations=[("A", 1)] if q.answerable else []) for q in kinds]
+    by_kind = score_by_kind(outcomes, depth=1)
+    assert list(by_kind) == ["who", "unanswerable-entity"]
+    assert by_kind["who"]["questions"] == 3 and by_kind["who"]["gold_hit_rate"] == 1.0
+    assert by_kind["unanswerable-entity"]["abstention_rate"] == 1.0
+    assert score_by_kind([outcome(Q_ANS)], depth=1) == {}
+    assert [q.id for q in sample(kinds, 3)] == ["0", "2", "4"]
+    assert sample(kinds, None) == kinds and sample(kinds, 99) == kinds
+
+
+def test_thresholds_file_is_valid_for_every_generator_and_split():
     table = json.loads(DEFAULT_THRESHOLDS.read_text())
     assert {"extractive", "transformers"} <= set(table)
+    assert "dev" in table["extractive"]
     for generator in table:
-        entry = load_thresholds(DEFAULT_THRESHOLDS, generator)
-        for bound in ("min", "max"):
-            for name, value in entry.get(bound, {}).items():
-                assert name in RATES and 0 <= value <= 1, (generator, name)
+        for split in table[generator]:
+            entry = load_thresholds(DEFAULT_THRESHOLDS, generator, split)
+            for bound in ("min", "max"):
+                for name, value in entry.get(bound, {}).items():
+                    assert name in RATES and 0 <= value <= 1, (generator, split, name)
+    assert load_thresholds(DEFAULT_THRESHOLDS, "no-such-generator", "dev") == {}
 
 
 def test_thresholds_in_the_wrong_direction_are_rejected(tmp_path: Path):
     path = tmp_path / "t.json"
-    path.write_text(json.dumps({"extractive": {"max": {"recall@5": 0.9}}}))
+    path.write_text(json.dumps({"extractive": {"dev": {"max": {"recall@5": 0.9}}}}))
     with pytest.raises(InvalidInputError, match="wrong direction"):
-        load_thresholds(path, "extractive")
+        load_thresholds(path, "extractive", "dev")
+    path.write_text(json.dumps({"extractive": {"min": {"recall@5": 0.9}}}))
+    with pytest.raises(InvalidInputError, match="extractive.min must hold only"):
+        load_thresholds(path, "extractive", "dev")
 
 
 @pytest.fixture(scope="module")
 def full_run(sample_index_dir, tmp_path_factory):
-    """The whole question set through `python -m eval`, extractive, with a report folder."""
+    """The whole dev split through `python -m eval`, extractive, with a report folder."""
     report = tmp_path_factory.mktemp("report")
-    code = main(["--index", str(sample_index_dir), "--generator", "extractive",
+    code = main(["--index", str(sample_index_dir), "--generator", "extractive", "--split", "dev",
                  "--report", str(report)])
-    return code, report, json.loads((report / "report.json").read_text(encoding="utf-8"))
+    data = json.loads((report / "report.json").read_text(encoding="utf-8"))
+    return code, report, data["splits"]["dev"]
 
 
 def test_end_to_end_report(full_run):
@@ -107,7 +131,7 @@ def test_end_to_end_report(full_run):
         p = metrics["latency_ms"][stage]
         assert 0 <= p["p50"] <= p["p95"] and math.isfinite(p["p95"])
     md = (report / "report.md").read_text(encoding="utf-8")
-    assert "| recall@5 |" in md and "## Failed questions" in md
+    assert "| recall@5 |" in md and "### dev: failed questions" in md
     failed = [o for o in data["outcomes"] if o["failures"]]
     for o in failed:
         assert f"| {o['id']} |" in md
@@ -133,13 +157,45 @@ def test_exit_1_names_the_metric_below_threshold(sample_index_dir, tmp_path, cap
     lines = DEFAULT_QUESTIONS.read_text(encoding="utf-8").splitlines()
     questions.write_text(lines[0] + "\n" + lines[-1] + "\n", encoding="utf-8")
     thresholds = tmp_path / "t.json"
-    thresholds.write_text(json.dumps({"extractive": {"min": {"recall@1": 1.01}}}))
+    thresholds.write_text(json.dumps({"extractive": {"q": {"min": {"recall@1": 1.01}}}}))
     code = main(["--index", str(sample_index_dir), "--generator", "extractive", "--json",
                  "--questions", str(questions), "--thresholds", str(thresholds)])
     out, err = capsys.readouterr()
     assert code == 1
-    assert "below threshold: recall@1 = " in err
-    assert json.loads(out)["questions"] == 2
+    assert "below threshold: q: recall@1 = " in err
+    assert json.loads(out)["q"]["questions"] == 2
+
+
+def test_both_splits_side_by_side(sample_index_dir, tmp_path, monkeypatch, capsys):
+    # A split whose file is missing keeps its column with the reason; a follow-up set runs
+    # only when the assistant takes a history.
+    monkeypatch.setitem(cli.SPLITS, "test", tmp_path / "test.jsonl")
+    followup = json.loads(DEFAULT_QUESTIONS.read_text(encoding="utf-8").splitlines()[0])
+    followup["history"] = ["What happened to migrant workers in Guangxi?"]
+    monkeypatch.setitem(cli.FOLLOWUPS, "dev", tmp_path / "dev-followups.jsonl")
+    cli.FOLLOWUPS["dev"].write_text(json.dumps(followup) + "\n", encoding="utf-8")
+    monkeypatch.setitem(cli.FOLLOWUPS, "test", tmp_path / "test-followups.jsonl")
+    thresholds = tmp_path / "t.json"
+    thresholds.write_text(json.dumps({"extractive": {"dev": {"min": {"recall@10": 0.5}}}}))
+    code = main(["--index", str(sample_index_dir), "--generator", "extractive", "--limit", "3",
+                 "--thresholds", str(thresholds), "--report", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 0
+    data = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))["splits"]
+    assert list(data) == ["dev", "test", "dev-followups", "test-followups"]
+    assert data["dev"]["metrics"]["questions"] == 3
+    assert data["test"] == {"not_run": f"{tmp_path / 'test.jsonl'} does not exist yet"}
+    assert "test: not run: " in err
+    if supports_history(Assistant):
+        assert data["dev-followups"]["metrics"]["questions"] == 1
+    else:
+        assert data["dev-followups"] == {"not_run": "Assistant has no history"}
+    md = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
+    assert md.splitlines()[0] == "# Pilcrow eval: extractive generator, at most 3 questions a set"
+    assert "| metric | dev | threshold | test | threshold | dev-followups | threshold |" in md
+    # Asked for by name, a missing split is an error.
+    assert main(["--split", "test", "--index", str(sample_index_dir)]) == 2
+    assert "cannot read questions file" in capsys.readouterr().err
 
 
 def test_domain_errors_exit_2(sample_index_dir, tmp_path, capsys):
