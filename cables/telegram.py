@@ -20,8 +20,9 @@ _MD_PILCROW = re.compile(r"(?m)^([ \t]*)\[1\]\(#\)")
 _MD_LINK = re.compile(r"\[([^\]\n]{0,60})\]\(#\)")
 _MD_HEADING = re.compile(r"(?m)^#{1,6}[ \t]+")
 
-# Precedence (R, P, O, Z, doubled for two addressees) then the date-time group.
-_DTG = re.compile(r"(?m)^[ \t]*[ZOPRM]{1,2}[ \t]+(\d{2})(\d{2})(\d{2})Z[ \t]+([A-Z]{3})[ \t]+(\d{2})[ \t]*$")
+# Precedence (R, P, O, Z; two of them, `PP` or `P R`, for action and info addressees) then
+# the date-time group.
+_DTG = re.compile(r"(?m)^[ \t]*[ZOPRM](?:[ \t]?[ZOPRM])?[ \t]+(\d{2})(\d{2})(\d{2})Z[ \t]+([A-Z]{3})[ \t]+(\d{2})[ \t]*$")
 _DE = re.compile(r"(?m)^[ \t]*DE[ \t]+(R[A-Z]{3,6})[ \t]+#(\d{1,5})")
 _FM = re.compile(r"(?m)^[ \t]*FM[ \t]+([A-Z][A-Z0-9 ./'-]*?)[ \t]*$")
 # The classification line: `UNCLAS SECTION 01 OF 02 GUANGZHOU 000054`. No word boundary
@@ -33,17 +34,40 @@ _CLASS_LINE = re.compile(
     r"[ \t]+(?:S[A-Z]{4,6}[ \t]+\d{1,2}[ \t]+OF[ \t]+\d{1,2}[ \t]+)?"
     r"([A-Z][A-Z .]{1,30}?)[ \t]+(\d{6})(?!\d)")
 _PAGE_LINE = re.compile(r"(?m)^[ \t]*([A-Z][A-Z .]{1,30}?)[ \t]+(\d{8})[ \t]+\d{3}(?:\.\d+)?[ \t]+OF[ \t]+\d{3}[ \t]*$")
+# A header field at a line start. REF comes as `REF:`, `REFS:`, `Ref(s):`, `REFTEL:`,
+# `REF.`, `REF...` and, before its first lettered item, `REF A ...` with no colon.
 _FIELD = re.compile(
-    r"(?m)^[ \t]*(TAGS|Tags|SUBJECT|Subject|SUBJ|REFTEL|REFS|REF|Ref|E\.[ \t]?O\.[ \t]?12958|EO[ \t]12958"
-    r"|Classified[ \t][Bb]y|CLASSIFIED[ \t]BY)\b(:?)[ \t]*(.*)$")
-_NEEDS_COLON = {"Tags", "Subject", "REFTEL", "REFS", "REF", "Ref"}  # else they are prose
-# A cable body run into a header line: `REF: STATE 74305  (SBU) According to ...`.
+    r"(?m)^[ \t]*(TAGS|Tags|SUBJECT|Subject|SUBJ|REFTELS|REFTEL|Reftels|Reftel|REFS|REF\(S\)|Refs|Ref\(s\)|REF|Ref"
+    r"|E\.[ \t]?O\.[ \t]?12958|EO[ \t]12958|Classified[ \t][Bb]y|CLASSIFIED[ \t]BY)\b"
+    r"(:|(?<=REF)\.+:?|(?<=REF)[ \t](?=[ \t]*(?:[A-Z][:)]?[ \t]|[A-Z]{3,}[ \t]+\d))|(?<=Ref)[ \t](?=[ \t]*[A-Z]:)|)[ \t]*(.*)$")
+_TAGS_IN_LINE = re.compile(r"\bTAGS:[ \t]*(.+)")
+_NEEDS_COLON = {"Tags", "Subject", "REFTEL", "REFTELS", "Reftel", "Reftels", "REFS", "REF", "Ref",
+                "Refs", "REF(S)", "Ref(s)"}  # else they are prose
+# A cable body run into a header line: `REF: STATE 74305  (SBU) According to ...`,
+# `... REASON: 1.4 (b), (d) 1. (C) Embassy Tripoli ...`, `REF: TBILISI 1362 1. (SBU)`.
 # (Not the `C. (C) GUANGZHOU 510` of a lettered REF list.)
-_RUN_IN_BODY = re.compile(r"(?<![A-Z]\.)[ \t]\((?:SBU|C|S|U)(?://?NF)?\)[ \t]")
+_RUN_IN_BODY = re.compile(r"(?<![A-Z]\.)[ \t]\((?:SBU|C|S|U)(?://?NF)?\)[ \t]"
+                          r"|(?<=[ \t])1\.?[ \t]*\((?:SBU|C|S|U|S/NF|C/NF)\)"
+                          r"|(?<=[ \t])1\.[ \t]+(?=Summary|SUMMARY|Key Points)")
 # Where the numbered text starts; header fields are only looked for before it.
 _FIRST_PARAGRAPH = re.compile(r"(?m)^[ \t]*(?:¶[ \t]*\d{1,3}|1{1,2})\.(?!\d)")
-_REF_ITEM = re.compile(r"\b(?:(\d{2})[ \t]+)?([A-Z][A-Z]{2,}(?:[ \t][A-Z]{2,}){0,3})[ \t]+(\d{1,6})\b")
-_REF_NOISE = {"REF", "REFS", "REFTEL", "AND", "PARA", "PARAS", "PARAGRAPH", "SECTION", "OF", "TO", "ON", "DTD"}
+# A REF label run into a subject line: `... TRADE REF: A. ...`, `Ref(s): A) ...`, `EGYPTREF:`.
+_REF_RUN_IN = re.compile(r"(?:REFS?|Refs?|REFTELS?|Reftels?)(?:\.?:|(?=[ \t]+[A-Z][.:)][ \t]))|(?:REF|Ref)\([Ss]\):?")
+# What ends a subject or a REF list run into the line: the classification authority, the
+# SBU caveat, a classification line, a page header, a rule, the first paragraph, and what
+# follows a subject cut short with `...`.
+_TEXT_END_PATTERN = (
+    r"[ \t]*\b(?:[Cc]lassified|CLASSIFIED)[ \t]+(?:[Bb]y|BY)\b"
+    r"|[ \t]*\b(?i:sensi?tive[ \t]+but[ \t]+unclassified)"
+    r"|[ \t]*\bC[ \t]?O[ \t]?N[ \t]?F[ \t]?I[ \t]?D[ \t]?E[ \t]?N[ \t]?T[ \t]?I[ \t]?A[ \t]?L\b"
+    r"|[ \t]*\b(?:UNCLAS|CONFIDENTIAL|SECRET)[ \t]+(?:SECTION|[A-Z][A-Z ]{1,30}[ \t]\d{6}\b)"
+    r"|[ \t]*\b[A-Z][A-Z .]{1,30}?[ \t]+\d{8}[ \t]+\d{3}(?:\.\d+)?[ \t]+OF[ \t]+\d{3}"
+    r"|[ \t]*\b(?:CONFIDENTIAL[ \t]+|UNCLASSIFIED[ \t]+|SECRET[ \t]+)?PAGE[ \t]+\d{2,3}\b"
+    r"|[ \t]*-{5,}|(?<=\.\.\.)[ \t]*\S"
+    r"|[ \t]+¶?[ \t]*1\.?[ \t]*\((?:SBU|C|S|U|S/NF|C/NF)\)|[ \t]+¶?1\.[ \t]+(?=Summary|SUMMARY)")
+_TEXT_END = re.compile(_TEXT_END_PATTERN)
+_FIELD_END = re.compile(r"[ \t]+(?=(?:REFS?|Refs?|REFTELS?|Reftels?)(?:\.?:|[ \t]+[A-Z][.:)][ \t]))"
+                        r"|[ \t]*\b(?=(?:REF|Ref)\([Ss]\))|(?<=[A-Z])(?=REF:)|" + _TEXT_END_PATTERN)
 _NAMES = {"UNCLAS": "UNCLASSIFIED", "UNCLASSIFIED": "UNCLASSIFIED", "CONFIDENTIAL": "CONFIDENTIAL",
           "SECRET": "SECRET"}
 
@@ -74,7 +98,8 @@ def normalise(text: str) -> str:
         text = _MD_LINK.sub(r"\1", _MD_PILCROW.sub(r"\1¶", text))
     if "#" in text:
         text = _MD_HEADING.sub("", text)
-    return "\n".join(line.rstrip() for line in text.split("\n"))
+    # A backslash ending a line is the mirror's line continuation (`DIPLOMATIC \\`).
+    return "\n".join(line.rstrip().removesuffix("\\").rstrip() for line in text.split("\n"))
 
 
 def dtg_date(text: str) -> tuple[str, str]:
@@ -93,20 +118,65 @@ def dtg_date(text: str) -> tuple[str, str]:
     return f"{century}{year}-{_MONTHS[month]:02d}-{day}T{hour}:{minute}", year
 
 
-def _field_block(text: str, start: int) -> tuple[str, int]:
-    """The rest of a field line plus its wrapped continuation lines, and where it ends."""
+# Lines inside a REF list that belong to the page, not the list: a page header, a bare
+# classification line (older telegrams repeat both at each page break).
+_FURNITURE_LINE = re.compile(
+    r"[ \t]*(?:(?:UNCLASSIFIED|CONFIDENTIAL|SECRET|UNCLAS)[ \t]*"
+    r"|(?:PAGE[ \t]+\d{2,3}[ \t]+.*)|[A-Z][A-Z .]{1,30}?[ \t]+\d{8}[ \t]+\d{3}(?:\.\d+)?[ \t]+OF[ \t]+\d{3}[ \t]*)$")
+_OLD_PAGE_HEADER = re.compile(r"\bPAGE[ \t]+\d{2,3}[ \t]+[A-Z][A-Z .]{1,30}?[ \t]+\d{4,6}[ \t]+\d{2}[ \t]+OF[ \t]+\d{2}"
+                              r"(?:[ \t]+\d{6}Z)?")
+# A lettered item on a line of its own: `¶B. 05 BEIJING 20606`, `(C) State 29549`, `REF B: ...`;
+# what follows the label must look like a reference, so `(U) PolOffs delivered ...` is body.
+_REF_LINE = re.compile(r"[ \t]*(?:¶[ \t]?)?(?:\(?[A-Za-z][.)]|\([A-Za-z]\)|(?:REF|Ref)[ \t]+[A-Z]\b:?)[ \t]*"
+                       r"(?:\(?\d{2,4}\)?[ \t]+)?(?:[A-Z][A-Za-z .'/-]{1,30}?[ \t]*\d"
+                       r"|(?i:e-?mail|telcon|memo|letter|septel|reftel|\d))")
+
+
+def _field_block(text: str, start: int, items: bool = False) -> tuple[str, int]:
+    """The rest of a field line plus its wrapped continuation lines, and where it ends.
+
+    With `items` (a REF list) the block goes on past blank lines, page headers and
+    classification lines when the next line is another lettered item (`¶B. ROME 2196`).
+    """
     end = text.find("\n", start)
     end = len(text) if end < 0 else end
     parts = [text[start:end]]
-    while end < len(text):
-        nxt = text.find("\n", end + 1)
+    at = end
+    while at < len(text):
+        nxt = text.find("\n", at + 1)
         nxt = len(text) if nxt < 0 else nxt
-        line = text[end + 1:nxt]
-        if not line.strip() or _FIELD.match(line) or _FIRST_PARAGRAPH.match(line):
+        line = _OLD_PAGE_HEADER.sub("", text[at + 1:nxt]) if items else text[at + 1:nxt]
+        if _PAGE_LINE.match(line) or items and (not line.strip() or _FURNITURE_LINE.match(line)):
+            at = nxt  # look past it; `end` moves only when an item follows
+            continue
+        if at != end and not (items and _REF_LINE.match(line)) and not _PAGE_LINE.match(
+                text, end + 1) or not line.strip():
+            break
+        field = _FIELD.match(line)
+        if _FIRST_PARAGRAPH.match(line) or field and not (
+                items and field.group(1).upper().startswith("REF") and _REF_LINE.match(line)):
             break
         parts.append(line)
-        end = nxt
+        at = end = nxt
     return " ".join(" ".join(parts).split()), end
+
+
+def _run_in_body(text: str, start: int, end: int, items: bool) -> re.Match | None:
+    """Where the body runs into a header field, if it does: `(C) ...` right after a `B.`
+    or `(B)` item of a REF list (`items`) is item C, not a paragraph's marking."""
+    for m in _RUN_IN_BODY.finditer(text, start, end):
+        letter = m.group().strip()[1:2]
+        before = chr(ord(letter) - 1) if letter.isalpha() else ""
+        item = items and before and re.search(rf"(?:\({before}\)|\b{before}[.)])", text[start:m.start()])
+        if not item or _TEXT_END.search(text[start + item.end():m.start()]):
+            return m
+    return None
+
+
+def _cut(value: str, end: re.Pattern) -> tuple[str, str]:
+    """`value` up to the first match of `end`, and the rest from that match on."""
+    m = end.search(value)
+    return (value[:m.start()].strip(), value[m.start():].strip()) if m else (value, "")
 
 
 def _classification(text: str, head: str, match: re.Match | None) -> str:
@@ -121,19 +191,65 @@ def _classification(text: str, head: str, match: re.Match | None) -> str:
     return name
 
 
-def references(ref_text: str) -> tuple[str, ...]:
-    """Cable references as written in a REF block.
+# An item's letter label: `A.`, `A)`, `(A)`, `¶B.`, `a)`, `REF A:`; taken only in
+# sequence (A, B, C...), so `(C)` after `A.` is C's label and after `B.` is C's marking.
+_REF_LABEL = re.compile(r"(?:^|(?<=[\s;,\d]))(?:¶[ \t]?)?(?:(?:REF|Ref)[ \t]+)?"
+                        r"(?:\(([A-Za-z])\)|([A-Z])[.):]|([a-z])\))(?=[\s\(]|$|[A-Z][A-Za-z]|\d)")
+_REF_MARKING = re.compile(r"^\((?:U|C|S|SBU|TS|S/NF|C/NF|U/FOUO)\)[ \t]*", re.I)
+# Where a list without labels holds several references: `;`, or `,`/`and` before another.
+_REF_SEPARATOR = re.compile(r"[ \t]*;[ \t]*|[ \t]*(?:,|,?[ \t]+(?:and|AND))[ \t]+"
+                            r"(?=(?:\(?\d{2,4}\)?[ \t]+)?[A-Z][A-Za-z .'-]{1,25}?[ \t]+\d{1,6}\b)")
+_REF_KINDS = re.compile(r"(?i)\b(?:e-?mails?|telcons?|tel\.? ?cons?|memo\w*|letters?|reports?|calls?"
+                        r"|conversations?|meetings?|faxe?s?|notes?|demarches?|telephone|phone|cables?"
+                        r"|message|non-paper|reftel|septel)\b")
+_JUNK_ITEM = re.compile(r"(?i)^(?:[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\d{6}Z[ \t]+[A-Z]{3}[ \t]+\d{2}"
+                        r"|[A-Z][A-Z .]{1,30}?[ \t]+\d{8}[ \t]+\d{3}(?:\.\d+)?[ \t]+OF[ \t]+\d{3}"
+                        r"|PAGE[ \t]+\d{2,3}\b.*|none|n/a)$")
+_REF_TRIM = " \t;,.:-"
 
-    >>> references("A. (A) SHANGHAI 66 ¶B. (B) 05 BEIJING 20606")
-    ('SHANGHAI 66', '05 BEIJING 20606')
+
+def _ref_item(text: str) -> str:
+    """One written reference, without separators, a leading marking or a dangling `and`."""
+    item = " ".join(text.split()).strip(_REF_TRIM)
+    item = _REF_MARKING.sub("", item)
+    item = re.sub(r"[ \t,;]+(?:and|AND)$", "", item).strip(_REF_TRIM)
+    return item
+
+
+def references(ref_text: str) -> tuple[str, ...]:
+    """The items of a REF list as written, one string each, without their letter labels;
+    page headers, DTGs, bare e-mail addresses and `NONE` are not references.
+
+    >>> references("A. (C) SHANGHAI 66 ¶B. 2007 MANAGUA 2135 (C) ASUNCION 701 (08)")
+    ('SHANGHAI 66', '2007 MANAGUA 2135', 'ASUNCION 701 (08)')
+    >>> references("STATE 29549, Sao Paulo 276 and previous; TELCON 3/5 FISHER-SMITH")
+    ('STATE 29549', 'Sao Paulo 276 and previous', 'TELCON 3/5 FISHER-SMITH')
     """
+    starts: list[tuple[int, int]] = []
+    expected = "A"
+    for m in _REF_LABEL.finditer(ref_text):
+        letter = (m.group(1) or m.group(2) or m.group(3)).upper()
+        if starts and letter == chr(ord(expected) - 1) and not ref_text[starts[-1][1]:m.start()].strip():
+            starts[-1] = (starts[-1][0], m.end())  # `A. A) BAKU 494`: one label written twice
+        elif letter == expected or not starts and (
+                letter > "A" and not ref_text[:m.start()].strip()  # a list that starts at `D)`
+                or letter == "B" and ref_text[:m.start()].strip()):  # `STATE 1 B. STATE 2`
+            starts.append((m.start(), m.end()))
+            expected = chr(ord(letter) + 1)
+    if starts:
+        pieces = [ref_text[:starts[0][0]]] + [
+            ref_text[end:(starts[k + 1][0] if k + 1 < len(starts) else len(ref_text))]
+            for k, (_, end) in enumerate(starts)]
+    else:
+        pieces = _REF_SEPARATOR.split(ref_text)
     found = []
-    for m in _REF_ITEM.finditer(ref_text):
-        year, post, number = m.groups()
-        words = [w for w in post.split() if w not in _REF_NOISE]
-        if not words or post.split()[0] in _REF_NOISE:
+    for piece in pieces:
+        item = _ref_item(piece)
+        if not item or _JUNK_ITEM.match(item):
             continue
-        found.append(" ".join(filter(None, (year, " ".join(words), number))))
+        if not any(ch.isdigit() for ch in item) and not _REF_KINDS.search(item):
+            continue
+        found.append(item)
     return tuple(dict.fromkeys(found))
 
 
@@ -148,21 +264,47 @@ def _id_parts(text: str, cls: re.Match | None, de: re.Match | None) -> tuple[str
     return "", ""
 
 
-_TAG_END = re.compile(r"\b(?:SUBJECT|SUBJ|REF|CLASSIFIED BY)\b|\b[A-Z](?: [A-Z]){4,}\b|\bSECTION \d")
+# Where a TAGS block ends: the next field, or the page furniture of an older telegram
+# (`UNCLASSIFIED PAGE 02 ...`, a spaced-out classification, `SECTION 01 OF 02`).
+_TAG_END = re.compile(r"\b(?:SUBJECT|SUBJ|REF|CLASSIFIED BY|UNCLASSIFIED|CONFIDENTIAL|SECRET|PAGE \d)\b"
+                      r"|\b[A-Z](?: [A-Z]){4,}\b|\bSECTION \d|\bE\.[ ]?O\.")
 _TAG = re.compile(r"\(([^()]{1,60})\)|([A-Z][A-Z0-9-]*[A-Z0-9])")
+# Tags of more than one word, and person tags written without their comma, as cablemap
+# reads them (its reader's _TAG_PATTERN and _TAG_FIXES): one tag each, in one spelling.
+_WORDS_TAGS = {
+    "HUMAN RIGHTS": "HUMAN RIGHTS", "GOI EXTERNAL": "GOI EXTERNAL", "GOI INTERNAL": "GOI INTERNAL",
+    "POLITICAL PARTIES": "POLITICAL PARTIES", "COUNTRY CLEARANCE": "COUNTRY CLEARANCE",
+    "MEDIA REACTION REPORT": "MEDIA REACTION REPORT", "FOREIGN POLICY": "FOREIGN POLICY",
+    "DOMESTIC POLITICS": "DOMESTIC POLITICS", "IRAQI FREEDOM": "IRAQI FREEDOM",
+    "CONSULAR AFFAIRS": "CONSULAR AFFAIRS", "ECONOMIC AFFAIRS": "ECONOMIC AFFAIRS",
+    "ISRAELI PALESTINIAN AFFAIRS": "ISRAELI PALESTINIAN AFFAIRS", "COUNTER TERRORISM": "COUNTERTERRORISM",
+    "CLINTON HILLARY": "CLINTON, HILLARY", "STEINBERG JAMES": "STEINBERG, JAMES B.",
+    "BIDEN JOSEPH": "BIDEN, JOSEPH", "RICE CONDOLEEZZA": "RICE, CONDOLEEZZA",
+    "ZOELLICK ROBERT": "ZOELLICK, ROBERT", "BUSH GEORGE": "BUSH, GEORGE W.",
+}
+_WORDS_TAG = re.compile(r"\b(?:" + "|".join(w.replace(" ", r"[ \t]+") for w in _WORDS_TAGS) + r")\b")
 
 
 def parse_tags(value: str) -> tuple[str, ...]:
-    """TAGS as a cable lists them: codes, and person tags in parentheses kept whole; the
-    text a wrapped TAGS block runs into (SUBJECT, a spaced-out classification) is not a tag.
+    """TAGS as a cable lists them: codes, person tags in parentheses kept whole, tags of
+    several words (`HUMAN RIGHTS`, `CLINTON HILLARY`) as one; the text a wrapped TAGS block
+    runs into (SUBJECT, a classification, a page header) is not a tag.
 
     >>> parse_tags("PGOV, PREL, CH, (STEINBERG, JAMES B.) C O N F I D E N T I A L")
     ('PGOV', 'PREL', 'CH', 'STEINBERG, JAMES B.')
     >>> parse_tags("ELAB, elab PGOV")
     ('ELAB', 'PGOV')
+    >>> parse_tags("PHUM, IT, HUMAN RIGHTS UNCLASSIFIED PAGE 02")
+    ('PHUM', 'IT', 'HUMAN RIGHTS')
+    >>> parse_tags("OVIP CLINTON HILLARY PREL")
+    ('OVIP', 'CLINTON, HILLARY', 'PREL')
     """
     value = _TAG_END.split(value.upper(), maxsplit=1)[0]
-    tags = (" ".join((person or code).split()) for person, code in _TAG.findall(value))
+    tags = []
+    for m in _TAG.finditer(_WORDS_TAG.sub(lambda w: "(" + _WORDS_TAGS[" ".join(w.group().split())] + ")",
+                                          value)):
+        person, code = m.groups()
+        tags.append(" ".join((person or code).split()))
     return tuple(dict.fromkeys(t for t in tags if t))
 
 
@@ -177,24 +319,32 @@ def parse_header(text: str) -> Header:
     first = _FIRST_PARAGRAPH.search(text)
     zone = text[:first.start()] if first else text
     tags: tuple[str, ...] = ()
-    subject, refs, body_start, subject_at = "", (), 0, -1
+    subject, body_start, subject_at, ref_end = "", 0, -1, -1
+    refs: tuple[str, ...] = ()
     for m in _FIELD.finditer(zone):
         if m.group(1) in _NEEDS_COLON and not m.group(2):
             continue
         name = m.group(1).upper()
-        value, end = _field_block(zone, m.start(3))
-        if run_in := _RUN_IN_BODY.search(zone, m.start(3), end):
+        is_ref = name.startswith("REF")
+        value, end = _field_block(zone, m.start(3), items=is_ref)
+        if run_in := _run_in_body(zone, m.start(3), end, is_ref or name.startswith("SUBJ")):
             value, end = " ".join(zone[m.start(3):run_in.start()].split()), run_in.start()
         if name == "TAGS" and not tags:
             tags = parse_tags(value)
         elif name.startswith("SUBJ") and subject_at < 0:
-            subject, _, rest = value.partition(" REF: ")
+            subject, rest = _cut(value, _FIELD_END)
             subject_at = m.start()
-            refs = references(rest) if rest else refs
-        elif name.startswith("REF") and not refs:
-            refs = references(value)
+            if not refs and (label := _REF_RUN_IN.match(rest)):
+                refs = references(_cut(_OLD_PAGE_HEADER.sub(" ", rest[label.end():]), _TEXT_END)[0])
+        elif is_ref and (not refs or zone[ref_end:m.start()].strip() == ""):
+            # A second `REF B:` line right after the first continues the same list.
+            refs = tuple(dict.fromkeys(refs + references(
+                _cut(_OLD_PAGE_HEADER.sub(" ", value), _TEXT_END)[0])))
+            ref_end = end
         if subject_at < 0 or m.start() >= subject_at:
             body_start = max(body_start, end)
+    if not tags and (run_in_tags := _TAGS_IN_LINE.search(zone)):
+        tags = parse_tags(run_in_tags.group(1))  # `CAIRO 000941SIPDISE.O. 12958: ... TAGS: PTER`
     de = _DE.search(zone)
     cls = _CLASS_LINE.search(zone)
     post, number = _id_parts(text, cls, de)

@@ -69,3 +69,85 @@ def test_paragraph_numbers_written_in_unusual_places(cable, cable_id, number, st
 def test_a_cable_that_skips_a_number_keeps_its_own_numbers(cable):
     # 06HAVANA11650 goes ¶3 → ¶5: the paragraphs keep the numbers the cable gives them.
     assert _numbers(cable("06HAVANA11650"))[:4] == [1, 2, 3, 5]
+
+
+@pytest.mark.parametrize("cable_id, expected", [
+    # A blank line inside the list (`REF: A. STATE 220751` / blank / `¶B. SAN JOSE 2713`).
+    ("05SANJOSE2795", ("STATE 220751", "SAN JOSE 2713")),
+    # Four-digit and bracketed years stay as written.
+    ("08MANAGUA573", ("MANAGUA 520", "MANAGUA 500", "MANAGUA 443", "MANAGUA 340", "MANAGUA 325",
+                      "MANAGUA 289", "MANAGUA 263", "MANAGUA 130", "2007 MANAGUA 2135",
+                      "2007 MANAGUA 1730", "2007 MANAGUA 964", "2006 MANAGUA 2611")),
+    ("09SAOPAULO558", ("ASUNCION 701 (08)", "ASUNCION 338 (07)", "INCSR BRAZIL 2008",
+                       "SAO PAULO 228 (08)", "SAO PAULO 66 (08)", "SAO PAULO 873 (07)",
+                       "SAO PAULO 447 (07)", "SAO PAULO 975 (06)", "SAO PAULO 526 (06)",
+                       "SAO PAULO 319 (06)")),
+    # `(C)` after `(B)` is item C, not a paragraph marking (the list runs into the subject).
+    ("06SAOPAULO276", ("05 SAO PAULO 405", "05 SAO PAULO 402", "02 BRASILIA 2670")),
+    # Other labels: `Refs: A) ...` one a line, `Reftel:`, `REF A: ...; REF B: ...`, `REF.`,
+    # `REF A) ...` with no colon, `REF.:`.
+    ("04BRASILIA445", ("State 29549", "Sao Paulo 276", "Rio de Janeiro 128", "Brasilia 313",
+                       "Brasilia 222", "Brasilia 202", "2003 Sao Paulo 2199", "2003 Brasilia 3868",
+                       "2003 Brasilia 3138", "2003 Brasilia 3122", "2003 Brasilia 2943",
+                       "2003 Sao Paulo 1186")),
+    ("08SANTIAGO645", ("07 STATE 77742",)),
+    ("01VATICAN5960", ("VATICAN 05286", "VATICAN 05546")),
+    ("01VATICAN5693", ("STATE 184178",)),
+    ("08SAOPAULO19", ("07 Sao Paulo 780", "07 Sao Paulo 1005", "Sao Paulo 12", "07 Brasilia 2151",
+                      "Brasilia 0006")),
+    ("05BRASILIA3216", ("BRASILIA 03150 AND PREVIOUS",)),
+    # A page header (`CONFIDENTIAL` / `PAGE 02 ROME 01196 01 OF 02 082030Z`) inside the list
+    # is no reference, and the items after it are kept, an e-mail description among them.
+    ("02ROME1196", ("STATE 40721", "ROME 1098", "ROME 894",
+                    "MYRIAD POST-DEPARTMENT E-MAILS FROM 10/01-02/02", "ROME 348")),
+    # A REF glued to the subject (`... VISIT TO EGYPTREF: CAIRO 493`).
+    ("06CAIRO941", ("CAIRO 493",)),
+    # `A. A) BAKU 494`: one label written twice.
+    ("08BAKU671", ("BAKU 494", "ASHBABAT 817", "ANKARA 1172")),
+])
+def test_references_are_the_items_as_written(cable, cable_id, expected):
+    assert cable(cable_id).references == expected
+
+
+def test_a_reference_holding_a_dtg_is_one_item_not_a_date(cable):
+    # 08REYKJAVIK115: `REF: SECTO 003 DTG 070102Z JUN 08` is one reference, not two.
+    assert cable("08REYKJAVIK115").references == ("SECTO 003 DTG 070102Z JUN 08",)
+
+
+def test_body_text_after_a_reference_list_is_not_a_reference(cable):
+    # 07MANAMA986: `REF: STATE 148406` / blank / `(U) PolOffs delivered reftel points ...`
+    c = cable("07MANAMA986")
+    assert c.references == ("STATE 148406",)
+    assert c.paragraphs[0].text.startswith("PolOffs delivered reftel points")
+
+
+@pytest.mark.parametrize("cable_id, subject", [
+    ("09PRETORIA954", "PART 3 OF 3: THE LIFE AND TIMES OF SOUTH AFRICA’S NEW PRESIDENT"),  # page line
+    ("06CAIRO941", "FBI DIRECTOR MUELLER’S VISIT TO EGYPT"),  # glued `EGYPTREF:`
+    ("06SAOPAULO276", "CARDINAL HUMMES DISCUSSES LULA GOVERNMENT, THE OPPOSITION, AND FTAA"),  # REF:
+    ("03COLOMBO2183", "Minister Moragoda reviews upcoming visit to Washington in meeting with the "
+                      "Ambassador"),  # Refs:
+    ("03BRASILIA2231", "BRAZIL'S ARSLANIAN: FTAA COMPROMISE POSSIBLE"),  # Classified By:
+    ("08CAIRO2221", "IS THE EGYPTIAN GOVERNMENT READY FOR A GLOBAL SLOWDOWN?"),  # Sensitive but...
+    ("00HARARE6677", "ASSISTANT SECRETARY MEETS WITH ZIMBABWE"),  # CONFIDENTIAL PAGE 02 HARARE ...
+    ("06YEREVAN1019", "A PROSTITUTE'S STORY: SEX AND TRAFFICKING IN ..."),  # cut short, then header
+])
+def test_subject_ends_where_the_subject_ends(cable, cable_id, subject):
+    assert cable(cable_id).subject == subject
+
+
+@pytest.mark.parametrize("cable_id, tags", [
+    ("02ROME1196", ("PHUM", "OPRC", "IT", "ITPHUM", "HUMAN RIGHTS")),
+    ("09STATE30049", ("OVIP", "CLINTON, HILLARY", "PREL", "AS", "PK", "AF", "CH", "RS", "JA", "KS",
+                      "ASEAN")),
+    ("06CAIRO941", ("PTER", "PREL", "KISL", "EG")),  # TAGS run into `...SIPDISE.O. 12958: ...`
+])
+def test_tags(cable, cable_id, tags):
+    assert cable(cable_id).tags == tags
+
+
+def test_a_dtg_with_two_precedence_letters_gives_the_date(corpus_rows):
+    # 10STATE284: `P R 041820Z JAN 10`; with no CSV date to fall back on the cable still parses.
+    row = corpus_rows["10STATE284"]
+    c = cable_from_text(row[6] + "\n\n" + row[7], "corpus:10STATE284")
+    assert (c.id, c.date) == ("10STATE284", "2010-01-04T18:20")
