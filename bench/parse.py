@@ -1,9 +1,11 @@
-"""Parse speed on the 6,712-cable corpus, one core: cables per second, per phase.
+"""Parse speed and paragraph numbering on the 6,712-cable corpus, one core.
 
     python bench/parse.py [--corpus data/corpus/cablegate-wl-mirror.csv.gz] [--repeat 3]
 
 Prints absolute numbers: seconds and cables/s for reading the gzip CSV alone, and for the
-whole parse (CSV + header fields + paragraph segmentation) through `read_cables`.
+whole parse (CSV + header fields + paragraph segmentation) through `read_cables`. Writes
+bench/results/parse.md: the share of cables numbered ¶1..N without a gap, the cables with
+each header field, and every other cable by cause.
 """
 from __future__ import annotations
 
@@ -18,7 +20,41 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cables import ParseReport, read_cables  # noqa: E402
+from cables import Cable, ParseReport, read_cables  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results" / "parse.md"
+
+
+def _cause(cable: Cable) -> str:
+    """Why a parsed cable is not numbered 1..N: which numbers are missing, and where."""
+    numbers = [p.number for p in cable.paragraphs]
+    missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
+    if missing and missing[0] == 1:
+        return "no ¶1 (lost into the header, or the cable starts at ¶2)"
+    if len(missing) == 1:
+        return "one number skipped (the cable skips it, or it is written where no marker is read)"
+    return "several numbers skipped"
+
+
+def _numbering_report(cables: list[Cable], report: ParseReport, total: int) -> str:
+    gap_free = [c for c in cables if [p.number for p in c.paragraphs] == list(range(1, len(c.paragraphs) + 1))]
+    causes: dict[str, list[str]] = {}
+    for c in cables:
+        if c not in gap_free:
+            causes.setdefault(_cause(c), []).append(c.id)
+    for error in report.errors:  # reason: "06NEWDELHI4100: no paragraph text"
+        cable_id, _, reason = error.reason.rpartition(": ")
+        causes.setdefault(f"not parsed: {reason}", []).append(cable_id or f"row {error.row}")
+    fields = {name: sum(bool(getattr(c, name)) for c in cables)
+              for name in ("references", "tags", "subject", "signer")}
+    lines = [f"# Parser on the corpus ({total} cables)", "",
+             f"- parsed: {len(cables)} ({len(cables) / total:.1%})",
+             f"- numbered ¶1..N without a gap: {len(gap_free)} ({len(gap_free) / total:.1%} of all)",
+             "- cables with " + ", ".join(f"{k} {v}" for k, v in fields.items()), "",
+             "## The rest, by cause", ""]
+    for cause, ids in sorted(causes.items(), key=lambda kv: -len(kv[1])):
+        lines += [f"### {cause}: {len(ids)}", "", ", ".join(ids), ""]
+    return "\n".join(lines)
 
 
 def _best(fn, repeat: int) -> tuple[float, int]:
@@ -50,6 +86,11 @@ def main(argv: list[str] | None = None) -> None:
     for name, fn in [("gzip + csv module only", csv_only), ("read_cables (full parse)", full)]:
         seconds, count = _best(fn, args.repeat)
         print(f"{name:28s} {count:6d} cables  {seconds:6.2f} s  {count / seconds:8.0f} cables/s")
+    report = ParseReport()
+    cables = list(read_cables(args.corpus, report=report))
+    RESULTS.write_text(_numbering_report(cables, report, report.read + report.skipped) + "\n",
+                       encoding="utf-8")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -16,13 +16,13 @@ from cables.records import Paragraph
 # A portion marking such as (SBU), (C), (S/NF), (C//REL ISAF); not (U.S.) nor (Note: ...).
 _MARK = r"(?i:TS|SBU|S|C|U)(?:[ \t]*(?:/{1,2}|-|[ \t])[ \t]*[A-Za-z][A-Za-z /]{0,24}?)?"
 _MARKING = re.compile(rf"[ \t]*\([ \t]*({_MARK})[ \t]*\)[ \t]*")
-# At a line start: `¶3.`, `3.`, `(C) 3.`, `3 (C)`, and with a marking `14) (U)` or
-# `(13) (C)`; never `1.4` (a classification reason) nor a list's `1)` without a marking.
+# At a line start: `¶3.`, `3.`, `(C) 3.`, `3 (C)`, a typo'd `1, On August 8`, and with a
+# marking `14) (U)` or `(13) (C)`; never `1.4` (a classification reason) nor a list's `1)` without a marking.
 # Patterns that must match at a line start begin with "\n" and run on "\n" + text: a
 # literal first character lets the regex engine skip ahead, which `(?m)^` does not.
 _LINE_MARKER = re.compile(
     rf"\n[ \t]*(?:\([ \t]*(?P<pre>{_MARK})[ \t]*\)[ \t]*)?(?P<pil>¶[ \t]?)?\(?(?P<num>\d{{1,3}})"
-    rf"(?:\.(?!\d)|\)?(?=[ \t]*\([ \t]*{_MARK}[ \t]*\)))[ \t]*")
+    rf"(?:\.(?!\d)|,(?=[ \t]+[A-Z])|\)?(?=[ \t]*\([ \t]*{_MARK}[ \t]*\)))[ \t]*")
 # Inside a line, after a heading, a rule or the classification reason run into it:
 # `ARTICLE 98: 5. (C) ...`, `-------1.(U) ...`, `REASON: 1.4 (b), (d) 1. (C) ...`, and
 # `---- 17.` with its marking on the next line. (Starting at the digits lets the regex
@@ -48,6 +48,7 @@ _NAME = re.compile(r"[A-Z][A-Za-z'.-]+(?: [A-Z][A-Za-z'.-]+){0,2}")
 _SIGNED_TAIL = re.compile(r"(?<=[.!?\"”)])[ \t]+([A-Z][A-Za-z'-]+(?: [A-Z][A-Za-z'-]+){0,2})$")
 _NOT_NAMES = {"END", "COMMENT", "SUMMARY", "NOTE", "TEXT", "ACTION", "REQUEST", "BACKGROUND",
               "CONFIDENTIAL", "SECRET", "UNCLASSIFIED", "SENSITIVE", "NOFORN"}
+_REASONS = re.compile(r"[ \t]*(?:Reasons?|REASONS?)[ \t]*:?[ \t]*1\.[45]")
 _SUMMARY = re.compile(r"[ \t]*(?:\([A-Z/]{1,8}\)[ \t]*)?(?:SUMMARY|Summary)\b")
 _MAX_JUMP = 3  # a cable may skip a number or two; a larger jump is text that looks like one
 _GAP_PENALTY = 0.6  # per skipped number: more than a marker is worth, so gaps are a last resort
@@ -208,11 +209,16 @@ def _clean(body: str) -> str:
 
 
 def _lost_first(text: str) -> Paragraph | None:
-    """The summary before a cable's `¶2.` when a copy lost its `1.`: it is paragraph 1."""
-    blocks = [b for b in _blocks(text) if not _is_heading(b)]
-    if not blocks or not _SUMMARY.match(blocks[0][0]):
+    """The text before a cable's `¶2.` when the cable or a copy lost its `1.`: paragraph 1,
+    when it opens like one (`Summary:`, a portion marking `(C) ...`, a `-- (SBU) ...` point).
+    A `Reasons: 1.4 (b)` line left over from the classification authority is no text."""
+    blocks = [b for b in _blocks(text) if not _is_heading(b) and not _REASONS.match(b[0])]
+    if not blocks:
         return None
-    marking, first = _marking_and_text(blocks[0][0], "")
+    opening = blocks[0][0].lstrip(" \t-")
+    if not (_SUMMARY.match(opening) or _MARKING.match(opening)):
+        return None
+    marking, first = _marking_and_text(opening, "")
     return Paragraph(1, _join([first] + blocks[0][1:] + [line for b in blocks[1:] for line in b]),
                      marking)
 

@@ -46,9 +46,12 @@ _NEEDS_COLON = {"Tags", "Subject", "REFTEL", "REFTELS", "Reftel", "Reftels", "RE
 # A cable body run into a header line: `REF: STATE 74305  (SBU) According to ...`,
 # `... REASON: 1.4 (b), (d) 1. (C) Embassy Tripoli ...`, `REF: TBILISI 1362 1. (SBU)`.
 # (Not the `C. (C) GUANGZHOU 510` of a lettered REF list.)
-_RUN_IN_BODY = re.compile(r"(?<![A-Z]\.)[ \t]\((?:SBU|C|S|U)(?://?NF)?\)[ \t]"
+_RUN_IN_BODY = re.compile(r"(?<![A-Z]\.)(?:[ \t]|(?<=\n))\((?:SBU|C|S|U)(?://?NF)?\)[ \t]"
                           r"|(?<=[ \t])1\.?[ \t]*\((?:SBU|C|S|U|S/NF|C/NF)\)"
                           r"|(?<=[ \t])1\.[ \t]+(?=Summary|SUMMARY|Key Points)")
+# A REF list the body runs into with no marking: `REF: SECSTATE 165115 1. Post grants ...`,
+# `REF: SECSTATE 102414 We delivered points in reftel to ...`.
+_RUN_IN_SENTENCE = re.compile(r"(?<=\d)[ \t]+(?:1\.[ \t]+(?=[A-Z])|(?=[A-Z][a-z]+(?:[ \t]+[a-z]+){3}))")
 # Where the numbered text starts; header fields are only looked for before it.
 _FIRST_PARAGRAPH = re.compile(r"(?m)^[ \t]*(?:¶[ \t]*\d{1,3}|1{1,2})\.(?!\d)")
 # A REF label run into a subject line: `... TRADE REF: A. ...`, `Ref(s): A) ...`, `EGYPTREF:`.
@@ -327,7 +330,10 @@ def parse_header(text: str) -> Header:
         name = m.group(1).upper()
         is_ref = name.startswith("REF")
         value, end = _field_block(zone, m.start(3), items=is_ref)
-        if run_in := _run_in_body(zone, m.start(3), end, is_ref or name.startswith("SUBJ")):
+        run_in = _run_in_body(zone, m.start(3), end, is_ref or name.startswith("SUBJ"))
+        if is_ref and (sentence := _RUN_IN_SENTENCE.search(zone, m.start(3), run_in.start() if run_in else end)):
+            run_in = sentence
+        if run_in:
             value, end = " ".join(zone[m.start(3):run_in.start()].split()), run_in.start()
         if name == "TAGS" and not tags:
             tags = parse_tags(value)

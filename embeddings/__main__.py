@@ -26,7 +26,10 @@ EPILOG = """examples:
 def cmd_parse(args: argparse.Namespace) -> int:
     """Print each cable (one JSON object a line with --json); the parse report to stderr."""
     report = ParseReport()
+    fields = dict.fromkeys(("references", "tags", "subject", "signer"), 0)
     for cable in read_cables(*args.paths, report=report):
+        for name in fields:
+            fields[name] += bool(getattr(cable, name))
         if args.json:
             print(json.dumps(cable.to_dict(), ensure_ascii=False))
         else:
@@ -34,6 +37,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
             print(f"{cable.id}\t{cable.date}\t{cable.origin}\t{cable.subject}\t"
                   f"{len(cable.paragraphs)} paragraphs{numbering}")
     print(report.summary(), file=sys.stderr)
+    print("cables with " + ", ".join(f"{name} {n}" for name, n in fields.items()), file=sys.stderr)
     return 0
 
 

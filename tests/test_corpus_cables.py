@@ -151,3 +151,27 @@ def test_a_dtg_with_two_precedence_letters_gives_the_date(corpus_rows):
     row = corpus_rows["10STATE284"]
     c = cable_from_text(row[6] + "\n\n" + row[7], "corpus:10STATE284")
     assert (c.id, c.date) == ("10STATE284", "2010-01-04T18:20")
+
+
+@pytest.mark.parametrize("cable_id, starts", [
+    ("07REYKJAVIK248", "Pol Chief called the Icelandic Ministry"),  # `(C) Pol Chief ...` then `2.`
+    ("09CAIRO2133", "During a November 3 meeting"),  # `-- (C) During ...` then `2.`
+    ("08BRASILIA1226", "SUMMARY: Ambassador Marcel Biato"),  # `Reasons: 1.4 (b) and (d).` / `SUMMARY: ...`
+    ("07SANJOSE1497", "On August 8, PolOff met"),  # `1, On August 8`
+    ("06BRASILIA2094", "Post grants country clearance"),  # `REF: SECSTATE 165115 1. Post grants`
+])
+def test_a_first_paragraph_without_its_number_is_paragraph_1(cable, cable_id, starts):
+    c = cable(cable_id)
+    assert _numbers(c) == list(range(1, len(c.paragraphs) + 1))
+    assert c.paragraph(1).text.startswith(starts)
+
+
+@pytest.mark.parametrize("cable_id, references, starts", [
+    # The body runs into the header with no paragraph number: the cable still has its text.
+    ("06NEWDELHI4100", ("STATE 94541", "NEW DELHI 3473"), "On June 12 A/PolCouns met"),
+    ("08CAIRO2099", ("SECSTATE 102414",), "We delivered points in reftel"),
+])
+def test_a_body_run_into_the_header_is_text_not_header(cable, cable_id, references, starts):
+    c = cable(cable_id)
+    assert c.references == references
+    assert c.paragraphs[0].text.startswith(starts)
