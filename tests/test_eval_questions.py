@@ -1,5 +1,8 @@
-"""The known-answer question set: schema, the counts issue 7 asks for, and gold data that
-the parsed sample corpus really contains (paragraph numbers and fact strings)."""
+"""The known-answer question sets: schema, the counts issues 7 and 13 ask for, and gold data
+that the parsed sample corpus really contains (paragraph numbers and fact strings).
+
+Four sets: the dev split (tuned on), the test split (never tuned on: written from cables no
+dev question cites) and each one's two-turn follow-up cases."""
 import json
 import re
 from collections import Counter
@@ -10,14 +13,26 @@ import pytest
 from cables import read_cables
 from cables.errors import InvalidInputError
 from eval.metrics import contains_fact, normalize
-from eval.questions import DEFAULT_QUESTIONS, load_questions, parse_question
+from eval.questions import DEFAULT_QUESTIONS, FOLLOWUPS, SPLITS, load_questions, parse_question
 
 SEEDS = ("09GUANGZHOU54", "09SHANGHAI374", "07BEIJING2459", "09BEIJING3235", "07GUANGZHOU208")
+SETS = {**SPLITS, **{f"{name}-followups": path for name, path in FOLLOWUPS.items()}}
+# What issue 13 asks of the test split, per kind of question.
+TEST_MINIMUMS = {"multi": 20, "vague": 20, "figure": 20, "when": 15, "who": 15}
 
 
 @pytest.fixture(scope="module")
 def questions():
     return load_questions(DEFAULT_QUESTIONS)
+
+
+@pytest.fixture(scope="module")
+def sets():
+    return {name: load_questions(path) for name, path in SETS.items() if path.exists()}
+
+
+def _cables(questions) -> set[str]:
+    return {cid for q in questions for cid, _ in q.citations}
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +68,10 @@ def test_unanswerable_questions_have_no_gold(questions):
             assert q.citations and q.facts, q.id
 
 
-def test_questions_do_not_copy_the_cable(questions, corpus):
+@pytest.mark.parametrize("name", SETS)
+def test_questions_do_not_copy_the_cable(sets, name, corpus):
     # A question that repeats a long run of its paragraph's words tests nothing.
-    for q in questions:
+    for q in sets[name]:
         words = normalize(q.question).split()
         grams = {" ".join(words[i:i + 7]) for i in range(len(words) - 6)}
         for cid, n in q.citations:
@@ -70,30 +86,74 @@ def test_the_hukou_question_is_there(questions):
     assert hukou
 
 
-def test_every_gold_paragraph_exists_in_the_parsed_corpus(questions, corpus):
-    for q in questions:
+@pytest.mark.parametrize("name", SETS)
+def test_every_gold_paragraph_exists_in_the_parsed_corpus(sets, name, corpus):
+    for q in sets[name]:
         for cid, n in q.citations:
             assert cid in corpus, (q.id, cid)
             assert corpus[cid].numbered, (q.id, cid)
             corpus[cid].paragraph(n)  # KeyError names the missing paragraph
 
 
-def test_every_fact_is_in_a_gold_paragraph(questions, corpus):
-    for q in questions:
+@pytest.mark.parametrize("name", SETS)
+def test_every_fact_is_in_a_gold_paragraph(sets, name, corpus):
+    for q in sets[name]:
         texts = [corpus[cid].paragraph(n).text for cid, n in q.citations]
         for fact in q.facts:
             assert any(contains_fact(t, fact) for t in texts), (q.id, fact)
 
 
-def test_some_questions_need_two_cables_or_two_paragraphs(questions, corpus):
+def _needs_two(q, corpus) -> bool:
     # A question needs two sources when no single gold paragraph holds all of its facts.
-    def needs_two(q):
-        texts = [corpus[cid].paragraph(n).text for cid, n in q.citations]
-        return not any(all(contains_fact(t, f) for f in q.facts) for t in texts)
+    texts = [corpus[cid].paragraph(n).text for cid, n in q.citations]
+    return not any(all(contains_fact(t, f) for f in q.facts) for t in texts)
 
-    multi = [q.id for q in questions if q.answerable and needs_two(q)]
+
+def test_some_questions_need_two_cables_or_two_paragraphs(questions, corpus):
+    multi = [q.id for q in questions if q.answerable and _needs_two(q, corpus)]
     assert len(multi) >= 5
-    assert all(needs_two(q) for q in questions if q.id.startswith("two-"))
+    assert all(_needs_two(q, corpus) for q in questions if q.id.startswith("two-"))
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_multi_questions_need_every_gold_paragraph_they_list(sets, name, corpus):
+    for q in sets[name]:
+        if q.kind == "multi":
+            assert len(set(q.citations)) >= 2 and _needs_two(q, corpus), q.id
+
+
+def test_ids_are_unique_across_the_sets(sets):
+    ids = Counter(q.id for questions in sets.values() for q in questions)
+    assert [i for i, n in ids.items() if n > 1] == []
+
+
+def test_the_test_split_has_what_issue_13_asks(sets):
+    test = sets["test"]
+    kinds = Counter(q.kind for q in test)
+    assert len(test) >= 150 and all(q.kind for q in test)
+    for kind, minimum in TEST_MINIMUMS.items():
+        assert kinds[kind] >= minimum, kind
+    unanswerable = {k: n for k, n in kinds.items() if k.startswith("unanswerable")}
+    assert len(unanswerable) == 3 and min(unanswerable.values()) >= 15
+    assert sum(unanswerable.values()) >= 60
+    assert len(_cables(test)) >= 50
+
+
+def test_no_test_question_cites_a_cable_dev_cites(sets):
+    # The test split measures questions about cables nobody tuned on.
+    dev = _cables(sets["dev"]) | _cables(sets.get("dev-followups", []))
+    test = _cables(sets["test"]) | _cables(sets.get("test-followups", []))
+    assert sorted(dev & test) == []
+
+
+@pytest.mark.parametrize("name", [n for n in SETS if n.endswith("-followups")])
+def test_followups_carry_the_earlier_question(sets, name):
+    followups = sets.get(name)
+    if followups is None:
+        pytest.skip(f"{SETS[name]} is not written yet")
+    assert len(followups) >= (20 if name.startswith("test") else 8)
+    for q in followups:
+        assert q.history and all(h != q.question for h in q.history), q.id
 
 
 def _named_things(question: str) -> list[str]:
