@@ -4,14 +4,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 from cables.errors import PilcrowError
 from cables.records import Filters
 from qa.assistant import Assistant
 from qa.settings import Settings, markdown_table, replace_table
-from qa.types import Answer, Hit
+from qa.types import Answer, Hit, to_dict
 
 EPILOG = """examples:
   python -m qa search "84 percent" --k 5
@@ -70,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         assistant = Assistant(settings)
         if args.command == "search":
             hits = assistant.search(args.query, k=args.k or 10, filters=filters)
-            print(json.dumps([hit_dict(h) for h in hits], ensure_ascii=False, indent=2)
+            print(json.dumps([to_dict(h) for h in hits], ensure_ascii=False, indent=2)
                   if args.json else format_hits(hits))
         else:
             answer = assistant.ask(args.question, filters, k=args.k)
@@ -80,11 +79,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return 0
-
-
-def hit_dict(hit: Hit) -> dict:
-    """A hit as JSON, with its citation text ("09SHANGHAI374 ¶9") under `ref`."""
-    return {"ref": hit.ref, **asdict(hit)}
 
 
 def format_hits(hits: list[Hit]) -> str:

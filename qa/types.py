@@ -1,10 +1,16 @@
 """Records of the question-answering path, shared by every interface.
 
-The UI, the HTTP API, the CLI and eval all return `Answer.to_dict()`.
+They are also the HTTP API's response schemas: pydantic reads the dataclasses directly,
+so a new field is one edit here. The UI, the HTTP API, the CLI and eval all return
+`Answer.to_dict()`, which is `to_dict(answer)`.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import Field, TypeAdapter, computed_field
 
 from cables.records import citation
 
@@ -25,6 +31,7 @@ class Hit:
     keyword_rank: int | None = None  # 1-based rank in the keyword list, None if absent
     similarity: float = 0.0  # cosine similarity of question and paragraph (abstention uses it)
 
+    @computed_field(examples=["09SHANGHAI374 ¶9"])  # in to_dict() and the API's JSON
     @property
     def ref(self) -> str:
         return citation(self.cable_id, self.paragraph)
@@ -36,6 +43,7 @@ class Citation:
     paragraph: int
     quote: str  # the sentence of the paragraph that supports the claim
 
+    @computed_field(examples=["09SHANGHAI374 ¶9"])  # in to_dict() and the API's JSON
     @property
     def ref(self) -> str:
         return citation(self.cable_id, self.paragraph)
@@ -53,7 +61,7 @@ class Dropped:
 @dataclass(frozen=True)
 class Answer:
     question: str
-    text: str  # inline citations in the form "[09SHANGHAI374 ¶9]"
+    text: Annotated[str, Field(description='Inline citations in the form "[09SHANGHAI374 ¶9]".')]
     citations: tuple[Citation, ...]
     hits: tuple[Hit, ...]
     abstained: bool
@@ -61,9 +69,9 @@ class Answer:
     generator: str
     timings: dict[str, float] = field(default_factory=dict)  # ms: retrieve, generate, verify
     settings_hash: str = ""
-    # True when the verifier dropped every sentence of the generator's draft and the text
-    # is the extractive answer instead: `generator` names the one asked for, not the writer.
-    fallback: bool = False
+    # `generator` names the one asked for, not the writer, when this is true.
+    fallback: Annotated[bool, Field(description="True when every drafted sentence was dropped "
+                                    "and the text is the extractive answer instead.")] = False
 
     @property
     def writer(self) -> str:
@@ -71,9 +79,18 @@ class Answer:
         return f"{self.generator} → extractive fallback" if self.fallback else self.generator
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        for h, hit in zip(d["hits"], self.hits):
-            h["ref"] = hit.ref
-        for c, cit in zip(d["citations"], self.citations):
-            c["ref"] = cit.ref
-        return d
+        return to_dict(self)
+
+
+def to_dict(record: object) -> dict:
+    """A record as JSON-ready data, computed fields (`ref`) included: what the API sends.
+
+    >>> to_dict(Citation("09SHANGHAI374", 9, "The rules changed."))["ref"]
+    '09SHANGHAI374 ¶9'
+    """
+    return _adapter(type(record)).dump_python(record, mode="json")
+
+
+@lru_cache(maxsize=None)
+def _adapter(cls: type) -> TypeAdapter:
+    return TypeAdapter(cls)

@@ -12,7 +12,7 @@ import hmac
 import json
 import logging
 import threading
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from typing import Annotated, Any
@@ -21,11 +21,12 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field
 from starlette.exceptions import HTTPException
 
 from cables.errors import InvalidInputError, NotFoundError, PilcrowError
-from cables.records import Filters, citation
+from cables.records import Cable, Filters, Paragraph, citation
+from qa import Answer, Hit
 
 log = logging.getLogger("pilcrow.api")
 
@@ -98,79 +99,21 @@ class AskIn(BaseModel):
                           description="How many paragraphs to retrieve.")
 
 
-class HitOut(BaseModel):
-    cable_id: str
-    paragraph: int
-    ref: str = Field(examples=["09SHANGHAI374 ¶9"])
-    text: str
-    score: float
-    date: str
-    origin: str
-    subject: str
-    classification: str
-    dense_rank: int | None = None
-    keyword_rank: int | None = None
-    similarity: float = 0.0
-
-
-class CitationOut(BaseModel):
-    cable_id: str
-    paragraph: int
-    ref: str
-    quote: str
-
-
-class DroppedOut(BaseModel):
-    sentence: str
-    reason: str
-    support: float
-
-
-class AnswerOut(BaseModel):
-    question: str
-    text: str = Field(description='Inline citations in the form "[09SHANGHAI374 ¶9]".')
-    citations: list[CitationOut]
-    hits: list[HitOut]
-    abstained: bool
-    dropped: list[DroppedOut]
-    generator: str
-    timings: dict[str, float]
-    settings_hash: str
-    fallback: bool = Field(description="True when every drafted sentence was dropped and the "
-                                       "text is the extractive answer instead.")
-
-
 class SearchOut(BaseModel):
     query: str
-    hits: list[HitOut]
+    hits: list[Hit]
 
 
-class ParagraphOut(BaseModel):
-    cable_id: str
-    number: int
-    ref: str
-    text: str
-    marking: str
+@dataclass(frozen=True)
+class CableParagraph(Paragraph):
+    """A `Paragraph` with the cable it belongs to: what /api/cables/{id}/paragraphs/{n} sends."""
 
+    cable_id: str = ""
 
-class CableParagraphOut(BaseModel):
-    number: int
-    text: str
-    marking: str
-
-
-class CableOut(BaseModel):
-    id: str
-    date: str
-    origin: str
-    classification: str
-    tags: list[str]
-    subject: str
-    references: list[str]
-    signer: str
-    paragraphs: list[CableParagraphOut]
-    source: str
-    numbered: bool
+    @computed_field(examples=["09SHANGHAI374 ¶9"])
+    @property
+    def ref(self) -> str:
+        return citation(self.cable_id, self.number)
 
 
 class HealthOut(BaseModel):
@@ -341,7 +284,7 @@ def create_api(assistant: Callable, token: str | None, default_generator: str) -
     api = APIRouter(prefix="/api", dependencies=[Depends(_token_check(token))], responses=_ERRORS)
     gate = ModelGate()
 
-    @api.post("/ask", response_model=AnswerOut, summary="Answer a question with citations",
+    @api.post("/ask", response_model=Answer, summary="Answer a question with citations",
               responses={200: {"content": {"text/event-stream": {}},
                                "description": "The Answer; with stream=true, server-sent events: "
                                "`token` (a JSON string), then `answer` (the Answer JSON), "
@@ -353,7 +296,7 @@ def create_api(assistant: Callable, token: str | None, default_generator: str) -
         options = {"generator": body.generator, "k": body.k}
         if not stream:
             try:
-                return assistant().ask(body.question, filters, **options).to_dict()
+                return assistant().ask(body.question, filters, **options)
             finally:
                 release()
         try:
@@ -378,20 +321,19 @@ def create_api(assistant: Callable, token: str | None, default_generator: str) -
         filters = Filters(origins=tuple(origin), date_from=date_from, date_to=date_to,
                           classifications=tuple(classification), tags=tuple(tag))
         hits = assistant().search(q, k=k, filters=filters)
-        return {"query": q, "hits": [dict(asdict(h), ref=h.ref) for h in hits]}
+        return SearchOut(query=q, hits=hits)
 
-    @api.get("/cables/{cable_id}", response_model=CableOut, summary="A whole cable")
+    @api.get("/cables/{cable_id}", response_model=Cable, summary="A whole cable")
     def cable(cable_id: CableId):
-        return assistant().cable(cable_id).to_dict()
+        return assistant().cable(cable_id)
 
-    @api.get("/cables/{cable_id}/paragraphs/{n}", response_model=ParagraphOut,
+    @api.get("/cables/{cable_id}/paragraphs/{n}", response_model=CableParagraph,
              summary="One paragraph, by the cable's own number")
     def paragraph(cable_id: CableId,
                   n: ParagraphNumber):
         p = assistant().paragraph(cable_id, n)
         c = assistant().cable(cable_id).id  # the canonical spelling of the ID
-        return {"cable_id": c, "number": p.number, "ref": citation(c, p.number),
-                "text": p.text, "marking": p.marking}
+        return CableParagraph(**asdict(p), cable_id=c)
 
     @api.get("/health", response_model=HealthOut, summary="Status, index manifest, model names")
     def health():
