@@ -35,7 +35,9 @@ _AFTER_INLINE = (" ", "\t", "-", "=", "_", "*")
 _RUN_IN_NUMBER = re.compile(r"(?<=[.!?\"”][ \t])[ \t]?(?P<num>\d{1,2})\.[ \t]+(?=[A-Z])")
 _PAGE_LINE = re.compile(r"\n[ \t]*[A-Z][A-Z .]{1,30}?[ \t]+\d{8}[ \t]+\d{3}(?:\.\d+)?[ \t]+OF[ \t]+\d{3}[ \t]*(?=\n)")
 # The page header of older telegrams, often run into the text: `PAGE 03 ROME 01196 01 OF 02 082030Z`.
-_OLD_PAGE = re.compile(r"PAGE[ \t]+\d{2,3}[ \t]+[A-Z][A-Z .]{1,30}?[ \t]+\d{4,6}[ \t]+\d{2}[ \t]+OF[ \t]+\d{2}[ \t]+\d{6}Z")
+# (Its `01 OF 02` may be missing: `PAGE 03 VATICA 00819 190632Z`.)
+_OLD_PAGE = re.compile(r"PAGE[ \t]+\d{2,3}[ \t]+[A-Z][A-Z .]{1,30}?[ \t]+\d{4,6}"
+                       r"(?:[ \t]+\d{2}[ \t]+OF[ \t]+\d{2})?[ \t]+\d{6}Z")
 # Transmission furniture on a line of its own: the SIPDIS caveat, and the end of a raw
 # telegram (`BT`, the sequence number `#0374`, `NNNN`).
 _DROPPED_LINE = re.compile(r"\n[ \t]*(?:SIPDIS|NNNN|BT|#\d{3,5})[ \t]*(?=\n)")
@@ -45,9 +47,27 @@ _LIST_ITEM = re.compile(r"[ \t]*([-*•(]|[A-Za-z0-9]{1,3}[.)][ \t])")
 # What follows a cable copied from a news site: the site's own furniture.
 _NOT_CABLE = re.compile(r"[ \t]*(©|Copyright\b|World Headlines\b)")
 _NAME = re.compile(r"[A-Z][A-Za-z'.-]+(?: [A-Z][A-Za-z'.-]+){0,2}")
-_SIGNED_TAIL = re.compile(r"(?<=[.!?\"”)])[ \t]+([A-Z][A-Za-z'-]+(?: [A-Z][A-Za-z'-]+){0,2})$")
+# A signature run into the last line: after a full stop, a redaction or a web address
+# (`... Classified Website: XXXXXXXXXXXX LEBARON`, `... restructuring. .FARRAR`).
+_SIGNED_TAIL = re.compile(r"(?:(?<=[.!?\"”)])|(?<=XXXX)|(?<=\.[a-z]{3})|(?<=[a-z]/))[ \t]+\.?"
+                          r"((?:MINIMIZE CONSIDERED )?[A-Z][A-Za-z'-]+(?: [A-Z][A-Za-z'-]+){0,2})[ \t]*\.{0,3}$")
 _NOT_NAMES = {"END", "COMMENT", "SUMMARY", "NOTE", "TEXT", "ACTION", "REQUEST", "BACKGROUND",
-              "CONFIDENTIAL", "SECRET", "UNCLASSIFIED", "SENSITIVE", "NOFORN"}
+              "CONFIDENTIAL", "SECRET", "UNCLASSIFIED", "SENSITIVE", "NOFORN", "THE", "THIS", "A",
+              "AN", "IN", "IT", "WE", "HE", "SHE", "THEY", "REGARDS", "QUOTE", "UNQUOTE", "PART",
+              "FOR", "AND", "OR", "OF", "TO", "ARTICLE", "ADDRESS", "UNOFFICIAL", "SOURCE", "TRANSLATION",
+              "BEGIN", "CABLE"}
+# What may follow the signature at the very end of a telegram: the end-of-message marks
+# (`NNNN`, `BT`, `##`), a bare classification, a page header, the mirror's `CABLE ENDS`
+# banner and its index line, a courtesy `REGARDS`, stray dots.
+_TRAILER_LINE = re.compile(
+    r"[ \t]*(?:=*[ \t]*CABLE ENDS[ \t]*=*|NNNN|BT|#+|#?\d{3,5}|\.{1,3}|[-=*_ ]+"
+    r"|(?:UNCLASSIFIED|CONFIDENTIAL|SECRET|UNCLAS|NOFORN|SENSITIVE|SIPDIS)(?:[ \t/]+(?:NOFORN|SIPDIS|SENSITIVE|EFTO|NF))*"
+    r"|(?:BEST[ \t]+)?REGARDS,?|(?:Best[ \t]+)?[Rr]egards,?"
+    r"|\d{4}[A-Z]+\d+ - Classification: .*|\d+ \d\d/\d\d/\d{4} \d{4} .*"
+    r"|[A-Z][A-Z .]{1,30}?[ \t]+\d{8}[ \t]+\d{3}(?:\.\d+)?[ \t]+OF[ \t]+\d{3}"
+    r"|PAGE[ \t]+\d{2,3}[ \t]+[A-Z][A-Z .]{1,30}?[ \t]+\d{4,6}(?:[ \t]+\d{2}[ \t]+OF[ \t]+\d{2})?(?:[ \t]+\d{6}Z)?)[ \t]*$")
+# A line before a signature line ends a sentence, a redaction, a web address or `End Comment`.
+_BEFORE_SIGNATURE = re.compile(r"(?:[.!?\"”')]|XXXX|\.[a-z]{2,4}/?|:|(?i:\bend[ \t]+(?:comment|text|note)))[ \t]*$")
 _REASONS = re.compile(r"[ \t]*(?:Reasons?|REASONS?)[ \t]*:?[ \t]*1\.[45]")
 _SUMMARY = re.compile(r"[ \t]*(?:\([A-Z/]{1,8}\)[ \t]*)?(?:SUMMARY|Summary)\b")
 _MAX_JUMP = 3  # a cable may skip a number or two; a larger jump is text that looks like one
@@ -160,10 +180,38 @@ def _is_heading(block: list[str]) -> bool:
     return len(line) <= 80 and line[0].isupper() and not line.endswith(_HEADING_END)
 
 
+def _signer_name(line: str) -> str:
+    """The name on a signature line, '' when the line is no signature.
+
+    >>> _signer_name("MINIMIZE CONSIDERED SCOBEY"), _signer_name("Susman."), _signer_name("The")
+    ('SCOBEY', 'Susman', '')
+    """
+    name = line.strip().strip(".").strip()
+    # `MINIMIZE CONSIDERED SCOBEY`; `CLINTON UNQUOTE CLINTON` ends a quoted cable, then signs.
+    # A redaction or a title before the name (`XXXXXXXXXXXX TUTTLE`, `CDA Griffiths`) is no name.
+    name = re.sub(r"^(?:(?i:minimize considered)|.*\bUNQUOTE|(?:X{4,}[ \t]*)+|CDA|Amb\.?|Ambassador)"
+                  r"(?![A-Za-z])[ \t]*", "", name)
+    words = name.split()
+    if not words or not _NAME.fullmatch(name) or any(w.upper() in _NOT_NAMES or w.startswith("XXXX")
+                                                     for w in words):
+        return ""
+    if len({w.upper() for w in words}) == 1:
+        return words[0]  # `FRISBIE FRISBIE`, `SCOBEY Scobey`: one name written twice
+    if len({w.isupper() for w in words}) > 1:
+        return ""  # `Brownfield HAVEZ`: a name and what a copy glued to it
+    return name
+
+
 def _is_signature(block: list[str]) -> bool:
-    name = block[0].strip()
-    return (len(block) == 1 and bool(_NAME.fullmatch(name))
-            and name.split()[0].upper() not in _NOT_NAMES)
+    return len(block) == 1 and bool(_signer_name(block[0]))
+
+
+def _without_trailer(body: str) -> str:
+    """The body without what follows the signature at the end of a telegram."""
+    lines = body.rstrip().split("\n")
+    while len(lines) > 1 and (not lines[-1].strip() or _TRAILER_LINE.fullmatch(lines[-1])):
+        lines.pop()
+    return "\n".join(lines)
 
 
 def _join(lines: list[str]) -> str:
@@ -173,25 +221,28 @@ def _join(lines: list[str]) -> str:
 
 
 def _own_text(span: str, last: bool) -> tuple[list[str], str]:
-    """A paragraph's lines without headings; the signer when the cable's signature ends it."""
+    """A paragraph's lines without headings; the signer when the cable's signature ends it
+    (a line of its own, or the last line of the last block after a finished sentence)."""
     blocks = _blocks(span) or [[""]]
     kept: list[str] = list(blocks[0])
     for k, block in enumerate(blocks[1:], start=1):
         if _NOT_CABLE.match(block[0]):
             break
         if last and _is_signature(block) and _is_heading(block):
-            return kept, block[0].strip()
+            return kept, _signer_name(block[0])
         underlined = k + 1 < len(blocks) and all(_RULE.match(line) for line in blocks[k + 1])
         if not (underlined or _is_heading(block)):
             kept.extend(block)
+    if last and len(kept) > 1 and _BEFORE_SIGNATURE.search(kept[-2]) and (name := _signer_name(kept[-1])):
+        return kept[:-1], name
     return kept, ""
 
 
 def _split_signer(text: str) -> tuple[str, str]:
     """'... to advance. Randt' -> ('... to advance.', 'Randt'): a signature run into the text."""
     m = _SIGNED_TAIL.search(text)
-    if m and m.group(1).split()[0].upper() not in _NOT_NAMES:
-        return text[:m.start()].rstrip(), m.group(1)
+    if m and (name := _signer_name(m.group(1))):
+        return text[:m.start()].rstrip(), name
     return text, ""
 
 
@@ -230,7 +281,7 @@ def split_paragraphs(body: str) -> tuple[tuple[Paragraph, ...], bool, str]:
     >>> [(p.number, p.marking, p.text) for p in ps], numbered, signer
     ([(1, 'SBU', 'One.'), (2, 'U', 'Two lines.')], True, 'CAMP')
     """
-    body = _clean(body)
+    body = _without_trailer(_clean(body))
     accepted = _sequence(_candidates(body))
     if not accepted:
         return _unnumbered(body)
@@ -259,7 +310,7 @@ def _unnumbered(body: str) -> tuple[tuple[Paragraph, ...], bool, str]:
             break
         if _is_heading(block):
             if k == len(blocks) - 1 and paragraphs and _is_signature(block):
-                signer = block[0].strip()
+                signer = _signer_name(block[0])
             continue
         marking, first = _marking_and_text(block[0], "")
         paragraphs.append(Paragraph(len(paragraphs) + 1, _join([first] + block[1:]), marking))

@@ -175,3 +175,30 @@ def test_a_body_run_into_the_header_is_text_not_header(cable, cable_id, referenc
     c = cable(cable_id)
     assert c.references == references
     assert c.paragraphs[0].text.startswith(starts)
+
+
+@pytest.mark.parametrize("cable_id, signer", [
+    ("09LONDON2208", "SUSMAN"),  # `... Classified Website: XXXXXXXXXXXX` / `SUSMAN`
+    ("07LIMA3659", "MCKINLEY"),  # `MCKINLEY` / blank / `=====CABLE ENDS=====`
+    ("04VATICAN3196", "HARDT"),  # `HARDT` / `NNNN` / ` 2004VATICA03196 - Classification: ...`
+    ("09ISLAMABAD2295", "PATTERSON"),  # `PATTERSON` / `SECRET`
+    ("09CAIRO544", "SCOBEY"),  # `XXXXXXXXXXXX SCOBEY`
+    ("09BRUSSELS537", "MURRAY"),  # `... MINIMIZE CONSIDERED MURRAY .`
+    ("09STATE127892", "CLINTON"),  # a quoted cable's `CLINTON UNQUOTE`, then `CLINTON`
+    ("09CAIRO2133", "SCOBEY"),  # `SCOBEY` / `Scobey`: one name written twice
+    ("04BAGHDAD4", "NEGROPONTE"),  # `NEGROPONTE` / `...`
+    ("02VATICAN819", "NICHOLSON"),  # `... END COMMENT. NICHOLSON`, after a `PAGE 03 VATICA` header
+])
+def test_signer(cable, cable_id, signer):
+    assert cable(cable_id).signer == signer
+
+
+def test_the_signer_line_is_not_paragraph_text(cable):
+    last = cable("09LONDON2208").paragraphs[-1].text
+    assert last.endswith("Visit London's Classified Website: XXXXXXXXXXXX")
+    assert "PAGE 03" not in " ".join(p.text for p in cable("02VATICAN819").paragraphs)
+
+
+def test_a_cable_cut_short_has_no_signer(cable):
+    # 05THEHAGUE1556 ends `... END COMMENT` / `AND GUIDANCE REQUES`: the text was cut, no one signed.
+    assert cable("05THEHAGUE1556").signer == ""
