@@ -88,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     except PilcrowError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    # The local model loads (or, on the first run, converts) while the server starts, not
+    # on the first question: the default generator's, and the UI's transformers option.
+    for name in dict.fromkeys([settings.generator, "transformers"]):
+        assistant.preload(name)
     app = create_app(settings, assistant=assistant)
     print(f"Pilcrow: chat at http://{args.host}:{args.port}/ , API at /api "
           f"(schema /openapi.json), generator {settings.generator}", file=sys.stderr)

@@ -115,6 +115,17 @@ class Assistant:
         """Names of the generators that can run in this environment."""
         return list(generate.GENERATORS)
 
+    def preload(self, generator: str | None = None) -> None:
+        """Start loading the local model of `generator` (default: the settings') in the
+        background, so the first question that needs it does not wait; `model_states()`
+        follows it. Nothing happens for generators without a local model."""
+        generate.preload(self.settings, generator)
+
+    def model_states(self) -> dict[str, str]:
+        """Generator name -> its local model's state: "loading", "ready", "not loaded",
+        "failed: why", or "not used" (no local model)."""
+        return {name: generate.model_state(self.settings, name) for name in self.generators()}
+
     def health(self) -> dict:
         return {
             "index": str(self.index.path),
@@ -122,6 +133,7 @@ class Assistant:
             "embedding_model": self.index.manifest["model"],
             "generator": self.settings.generator,
             "generator_model": generate.model_name(self.settings),
+            "model_states": self.model_states(),
             "generators": self.generators(),
             "unavailable_generators": dict(generate.UNAVAILABLE),
             "settings_hash": self.settings.hash(),

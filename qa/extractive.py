@@ -55,26 +55,12 @@ def extractive_sentences(question: str, sources: Sequence[Hit], n: int = EXTRACT
     >>> extractive_sentences("what about hukou rules?", hits, n=1)
     [('Hukou rules stay, Ye said.', 1)]
     """
-    candidates = [
-        (number, position, sentence, words | numbers(sentence))
-        for number, hit in enumerate(sources, 1)
-        for position, sentence in enumerate(split_sentences(hit.text))
-        if len(words := content_words(sentence)) >= 3  # not "End summary." or a heading
-    ]
     wanted = content_words(question) | numbers(question)
-    fits = answer_type_fit(question)
-    df = Counter(w for *_, words in candidates for w in words & wanted)
-    idf = {w: math.log(1 + (len(candidates) + 1) / (df[w] + 1)) for w in wanted}
-    total = sum(idf.values()) or 1.0
-    scored = sorted(
-        (-(sum(idf[w] for w in wanted & words) / total + sources[number - 1].similarity
-           + ANSWER_TYPE_BONUS * fits(sentence)), number, position, sentence, words)
-        for number, position, sentence, words in candidates
-    )
+    scored = _scored(question, sources)
     # A paragraph is as relevant as its best sentence.
     relevance: dict[int, float] = {}
-    for negative, number, *_ in scored:
-        relevance.setdefault(number, -negative)
+    for score, number, *_ in scored:
+        relevance.setdefault(number, score)
     best = max(relevance.values(), default=0.0)
     chosen: list[tuple[str, int]] = []
     covered: set[str] = set()
@@ -93,6 +79,39 @@ def extractive_sentences(question: str, sources: Sequence[Hit], n: int = EXTRACT
         if len(chosen) == n:
             break
     return chosen
+
+
+def ranked_sentences(question: str, sources: Sequence[Hit]) -> list[tuple[float, int, int, str]]:
+    """Every sentence of the sources as (relevance, source number, position in the paragraph,
+    sentence), most relevant first: the ranking `extractive_sentences` chooses from
+    (relevance as it describes).
+
+    >>> hits = [Hit("X", 1, "Rice is cheap today. Hukou rules stay, Ye said.", 0, "", "", "", "")]
+    >>> [(n, i, s) for _, n, i, s in ranked_sentences("what about hukou rules?", hits)]
+    [(1, 1, 'Hukou rules stay, Ye said.'), (1, 0, 'Rice is cheap today.')]
+    """
+    return [(score, number, position, sentence) for score, number, position, sentence, _ in _scored(question, sources)]
+
+
+def _scored(question: str, sources: Sequence[Hit]) -> list[tuple[float, int, int, str, set[str]]]:
+    """(relevance, source number, position, sentence, its words and numbers), best first."""
+    candidates = [
+        (number, position, sentence, words | numbers(sentence))
+        for number, hit in enumerate(sources, 1)
+        for position, sentence in enumerate(split_sentences(hit.text))
+        if len(words := content_words(sentence)) >= 3  # not "End summary." or a heading
+    ]
+    wanted = content_words(question) | numbers(question)
+    fits = answer_type_fit(question)
+    df = Counter(w for *_, words in candidates for w in words & wanted)
+    idf = {w: math.log(1 + (len(candidates) + 1) / (df[w] + 1)) for w in wanted}
+    total = sum(idf.values()) or 1.0
+    scored = sorted(
+        (-(sum(idf[w] for w in wanted & words) / total + sources[number - 1].similarity
+           + ANSWER_TYPE_BONUS * fits(sentence)), number, position, sentence, words)
+        for number, position, sentence, words in candidates
+    )
+    return [(-negative, *rest) for negative, *rest in scored]
 
 
 def answer_type_fit(question: str) -> Callable[[str], bool]:

@@ -44,6 +44,14 @@ class Settings(IndexSettings):
     model: str = Field(
         "", description="generator model: a transformers folder or a `.gguf` file; empty = "
         "the bundled SmolLM2 GGUF")
+    grounding: str = Field(
+        "choose", pattern=r"^(choose|copy|free)$", description="how the transformers generator "
+        "drafts: `choose` = the model ranks the sources' best sentences and the likeliest are "
+        "quoted; `copy` = constrained decoding that can only copy them; `free` = it writes and "
+        "the verifier drops what the sources do not back")
+    threads: int = Field(
+        1, ge=1, le=256, description="torch threads in the process; 1 because on 2 shared "
+        "cores 2 threads fell to 0.5 tokens/s where 1 gave 4")
     model_cache: str = Field(
         "var/models", min_length=1, description="where a GGUF converted for transformers is "
         "kept (second start: 0.3 s)")
@@ -98,7 +106,7 @@ class Settings(IndexSettings):
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
 
 
-UNHASHED = {"model_cache", "api_token", "openai_api_key"}
+UNHASHED = {"model_cache", "threads", "api_token", "openai_api_key"}
 
 
 def markdown_table(cls: type[IndexSettings] = Settings) -> str:

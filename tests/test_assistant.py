@@ -146,6 +146,8 @@ def test_lookups(assistant):
     health = assistant.health()
     assert health["embedding_model"] == "all-MiniLM-L6-v2"
     assert health["generator"] == "extractive" and health["generator_model"].startswith("none")
+    assert health["model_states"]["extractive"] == "not used"
+    assert health["model_states"]["transformers"] in ("not loaded", "loading", "ready")
     assert generate.model_name(assistant.settings, "transformers").endswith("SmolLM2-135M-Instruct.Q4_1.gguf")
     assert health["manifest"]["format_version"] == FORMAT_VERSION
 

@@ -13,6 +13,7 @@ import pytest
 from cables.errors import InvalidInputError
 from qa import generate
 from qa.generate import GENERATORS, get_generator, load_transformers, prompt_messages
+from qa.sentences import split_sentences
 from qa.settings import Settings
 from qa.types import Hit
 
@@ -40,11 +41,16 @@ def test_registry_has_what_imports_and_names_the_rest():
 
 def test_prompt_numbers_the_sources(hits):
     system, user = prompt_messages(QUESTION, hits)
-    assert "[n]" in user["content"] or "[1]" in system["content"]
+    assert "[2]" in system["content"]
     lines = user["content"].splitlines()
     assert lines[1].startswith("[1] 09SHANGHAI374 ¶9 (Shanghai, 2009-08-28): Requiring migrants to register")
     assert lines[2].startswith("[2] 09SHANGHAI374 ¶3 (Shanghai, 2009-08-28): ")
-    assert lines[-1] == "Answer with [n] markers:" and f"Question: {QUESTION}" in user["content"]
+    assert lines[-1] == "Answer:" and f"Question: {QUESTION}" in user["content"]
+    # Whole sentences of the paragraphs, never a cut: ¶9's figure is the second sentence.
+    for line, hit in zip(lines[1:3], hits):
+        for sentence in split_sentences(line.split(": ", 1)[1]):
+            assert sentence in " ".join(hit.text.split())
+    assert "84 percent of criminals" in lines[1]
 
 
 def test_unknown_model_path_is_a_clear_error(tmp_path):
@@ -77,7 +83,7 @@ def test_gguf_is_converted_once_and_cached(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_transformers_streams_a_deterministic_draft(hits):
-    settings = Settings(model_cache=MODEL_CACHE, max_new_tokens=30)
+    settings = Settings(model_cache=MODEL_CACHE, max_new_tokens=30, grounding="free")
     pieces = list(get_generator("transformers")(QUESTION, hits, settings))
     assert len(pieces) > 3, "a stream of pieces, not one block"
     text = "".join(pieces)
@@ -96,7 +102,7 @@ def test_transformers_accepts_a_model_folder(hits):
 
 @pytest.mark.slow
 def test_abandoned_stream_releases_the_model(hits):
-    settings = Settings(model_cache=MODEL_CACHE, max_new_tokens=200)
+    settings = Settings(model_cache=MODEL_CACHE, max_new_tokens=200, grounding="free")
     stream = get_generator("transformers")(QUESTION, hits, settings)
     next(stream)
     stream.close()  # the client went away: generation stops and the lock is free again

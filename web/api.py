@@ -124,6 +124,10 @@ class HealthOut(BaseModel):
     embedding_model: str
     generator: str = Field(description="The default generator.")
     generator_model: str
+    model_states: dict[str, str] = Field(
+        description="generator -> its local model: loading | ready | not loaded | not used | "
+        "failed: why (models load in the background at server start)",
+        examples=[{"extractive": "not used", "transformers": "loading"}])
     generators: list[str] = Field(description="Generators that can run here.")
     unavailable_generators: dict[str, str] = Field(description="name -> what to install")
     settings_hash: str

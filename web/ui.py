@@ -114,6 +114,19 @@ def _example_text(evt: gr.SelectData) -> str:
     return evt.value["text"]
 
 
+GENERATOR_LABELS = {
+    "extractive": "extractive: quotes the best sentences",
+    "transformers": "transformers: the local model (SmolLM2-135M) chooses the sentences to quote",
+    "llama-cpp": "llama-cpp: the local GGUF model writes, the checker keeps what the cables back",
+    "openai": "openai: your OpenAI-compatible server writes, the checker keeps what the cables back",
+}
+
+
+def generator_label(name: str) -> str:
+    """What the generator menu says about `name`: how it answers, in a few honest words."""
+    return GENERATOR_LABELS.get(name, name)
+
+
 def build_ui(assistant: Callable, default_generator: str, default_k: int) -> gr.Blocks:
     """The chat page over `assistant()`, which returns the open Assistant or raises why not."""
     try:
@@ -148,12 +161,25 @@ def build_ui(assistant: Callable, default_generator: str, default_k: int) -> gr.
         except PilcrowError as exc:
             return _error_html(exc)
 
+    def model_status_text(generator: str) -> tuple[str, gr.Timer]:
+        """The chosen generator's model state; polling stops once nothing is loading."""
+        try:
+            states = assistant().model_states()
+        except PilcrowError:
+            states = {}
+        state = states.get(generator, "not used")
+        text = "" if state == "not used" else f"Local model: **{state}**"
+        return text, gr.Timer(active=any(s in ("loading", "not loaded") for s in states.values()))
+
     with gr.Blocks(title="Pilcrow: ask the cables", fill_width=True,
                    analytics_enabled=False) as blocks:
         with gr.Sidebar(open=True, width=300):
             gr.Markdown("### Answering")
-            generator = gr.Dropdown(generators, value=default_generator, label="Generator",
-                                    info="extractive quotes; the others write, then are checked")
+            generator = gr.Dropdown([(generator_label(g), g) for g in generators],
+                                    value=default_generator, label="Generator",
+                                    info="every answer is checked against the cables it cites")
+            model_status = gr.Markdown(elem_id="pilcrow-model-state")
+            poll = gr.Timer(2.0)
             k = gr.Slider(1, 20, value=default_k, step=1, label="Number of sources")
             gr.Markdown("### Filters")
             origins = gr.Dropdown(_names(info.get("origins", [])), multiselect=True,
@@ -198,6 +224,12 @@ def build_ui(assistant: Callable, default_generator: str, default_k: int) -> gr.
         send.click(respond, ask_inputs, [chatbot, question], api_visibility="private", **queued)
         chatbot.example_select(_example_text, None, question, api_visibility="private") \
             .then(respond, ask_inputs, [chatbot, question], api_visibility="private", **queued)
+        poll.tick(model_status_text, generator, [model_status, poll], api_visibility="private",
+                  show_progress="hidden")
+        generator.change(model_status_text, generator, [model_status, poll], api_visibility="private",
+                         show_progress="hidden")
+        blocks.load(model_status_text, generator, [model_status, poll], api_visibility="private",
+                    show_progress="hidden")
         cite_button.click(show_cable, cite_ref, reader, js="(ref) => [window.pilcrowCite]",
                           api_name="cable")
     return blocks
