@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cables.errors import InvalidInputError
+from cables.errors import ConfigError
 from cables.reader import read_cables
 from qa import generate
 from qa.generate import get_generator, load_transformers
@@ -78,7 +78,7 @@ def test_the_bundled_model_only_quotes_the_sources(grounding):
 
 def test_unknown_grounding_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("PILCROW_GROUNDING", "nope")
-    with pytest.raises(InvalidInputError, match="PILCROW_GROUNDING"):
+    with pytest.raises(ConfigError, match="PILCROW_GROUNDING=.nope.: String should match pattern"):
         Settings.from_env()
 
 
