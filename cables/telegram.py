@@ -66,7 +66,7 @@ _TEXT_END_PATTERN = (
     r"|[ \t]*\b(?:UNCLAS|CONFIDENTIAL|SECRET)[ \t]+(?:SECTION|[A-Z][A-Z ]{1,30}[ \t]\d{6}\b)"
     r"|[ \t]*\b[A-Z][A-Z .]{1,30}?[ \t]+\d{8}[ \t]+\d{3}(?:\.\d+)?[ \t]+OF[ \t]+\d{3}"
     r"|[ \t]*\b(?:CONFIDENTIAL[ \t]+|UNCLASSIFIED[ \t]+|SECRET[ \t]+)?PAGE[ \t]+\d{2,3}\b"
-    r"|[ \t]*-{5,}|(?<=\.\.\.)[ \t]*\S"
+    r"|[ \t]*-{5,}|(?<=\.\.\.)[ \t]*\S|(?<=[A-Za-z0-9]\.\.)(?!\.)[ \t]*\S|[ \t]*\bid:[ \t]*\d+[ \t]+date:"
     r"|[ \t]+¶?[ \t]*1\.?[ \t]*\((?:SBU|C|S|U|S/NF|C/NF)\)|[ \t]+¶?1\.[ \t]+(?=Summary|SUMMARY)")
 _TEXT_END = re.compile(_TEXT_END_PATTERN)
 _FIELD_END = re.compile(r"[ \t]+(?=(?:REFS?|Refs?|REFTELS?|Reftels?)(?:\.?:|[ \t]+[A-Z][.:)][ \t]))"
@@ -197,7 +197,8 @@ def _classification(text: str, head: str, match: re.Match | None) -> str:
 # An item's letter label: `A.`, `A)`, `(A)`, `¶B.`, `a)`, `REF A:`; taken only in
 # sequence (A, B, C...), so `(C)` after `A.` is C's label and after `B.` is C's marking.
 _REF_LABEL = re.compile(r"(?:^|(?<=[\s;,\d]))(?:¶[ \t]?)?(?:(?:REF|Ref)[ \t]+)?"
-                        r"(?:\(([A-Za-z])\)|([A-Z])[.):]|([a-z])\))(?=[\s\(]|$|[A-Z][A-Za-z]|\d)")
+                        r"(?:\(([A-Za-z])\)|([A-Z])[.):]|([a-z])\))(?=[\s\(]|$|[A-Z][A-Za-z]|\d)"
+                        r"|(?:^|(?<=\s))REF[ \t]+([A-Z])(?=[ \t])")  # `REF A SECRETARY'S LETTER`
 _REF_MARKING = re.compile(r"^\((?:U|C|S|SBU|TS|S/NF|C/NF|U/FOUO)\)[ \t]*", re.I)
 # Where a list without labels holds several references: `;`, or `,`/`and` before another.
 _REF_SEPARATOR = re.compile(r"[ \t]*;[ \t]*|[ \t]*(?:,|,?[ \t]+(?:and|AND))[ \t]+"
@@ -214,7 +215,7 @@ _REF_TRIM = " \t;,.:-"
 def _ref_item(text: str) -> str:
     """One written reference, without separators, a leading marking or a dangling `and`."""
     item = " ".join(text.split()).strip(_REF_TRIM)
-    item = _REF_MARKING.sub("", item)
+    item = _REF_MARKING.sub("", re.sub(r"^(?:REF|Ref)[ \t]+", "", item))
     item = re.sub(r"[ \t,;]+(?:and|AND)$", "", item).strip(_REF_TRIM)
     return item
 
@@ -228,21 +229,25 @@ def references(ref_text: str) -> tuple[str, ...]:
     >>> references("STATE 29549, Sao Paulo 276 and previous; TELCON 3/5 FISHER-SMITH")
     ('STATE 29549', 'Sao Paulo 276 and previous', 'TELCON 3/5 FISHER-SMITH')
     """
-    starts: list[tuple[int, int]] = []
+    starts: list[tuple[int, int, str]] = []  # (label start, label end, letter)
     expected = "A"
     for m in _REF_LABEL.finditer(ref_text):
-        letter = (m.group(1) or m.group(2) or m.group(3)).upper()
-        if starts and letter == chr(ord(expected) - 1) and not ref_text[starts[-1][1]:m.start()].strip():
-            starts[-1] = (starts[-1][0], m.end())  # `A. A) BAKU 494`: one label written twice
+        letter = next(g for g in m.groups() if g).upper()
+        if starts and letter == starts[-1][2] and not ref_text[starts[-1][1]:m.start()].strip():
+            starts[-1] = (starts[-1][0], m.end(), letter)  # `A. A) BAKU 494`: one label twice
         elif letter == expected or not starts and (
                 letter > "A" and not ref_text[:m.start()].strip()  # a list that starts at `D)`
                 or letter == "B" and ref_text[:m.start()].strip()):  # `STATE 1 B. STATE 2`
-            starts.append((m.start(), m.end()))
+            starts.append((m.start(), m.end(), letter))
             expected = chr(ord(letter) + 1)
     if starts:
-        pieces = [ref_text[:starts[0][0]]] + [
-            ref_text[end:(starts[k + 1][0] if k + 1 < len(starts) else len(ref_text))]
-            for k, (_, end) in enumerate(starts)]
+        pieces = [ref_text[:starts[0][0]]]
+        for k, (_, end, letter) in enumerate(starts):
+            piece = ref_text[end:(starts[k + 1][0] if k + 1 < len(starts) else len(ref_text))]
+            # `¶B. B HAVANA 772`: the label's letter written again, bare, before the reference.
+            piece = re.sub(rf"^[ \t]*{letter}[ \t]+(?=[A-Z][A-Za-z .'-]*?[ \t]\d)", "", piece)
+            # `A) 05 VATICAN 475 ET AL.; WARSAW 799 ET AL.`: a `;` inside an item separates too.
+            pieces += piece.split(";")
     else:
         pieces = _REF_SEPARATOR.split(ref_text)
     found = []
@@ -329,7 +334,8 @@ def parse_header(text: str) -> Header:
             continue
         name = m.group(1).upper()
         is_ref = name.startswith("REF")
-        value, end = _field_block(zone, m.start(3), items=is_ref)
+        # `REF A SECRETARY'S LETTER`: with no colon the label's `REF` is part of the list.
+        value, end = _field_block(zone, m.start(1) if m.group(2).isspace() else m.start(3), items=is_ref)
         run_in = _run_in_body(zone, m.start(3), end, is_ref or name.startswith("SUBJ"))
         if is_ref and (sentence := _RUN_IN_SENTENCE.search(zone, m.start(3), run_in.start() if run_in else end)):
             run_in = sentence

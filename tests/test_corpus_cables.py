@@ -102,8 +102,18 @@ def test_a_cable_that_skips_a_number_keeps_its_own_numbers(cable):
                     "MYRIAD POST-DEPARTMENT E-MAILS FROM 10/01-02/02", "ROME 348")),
     # A REF glued to the subject (`... VISIT TO EGYPTREF: CAIRO 493`).
     ("06CAIRO941", ("CAIRO 493",)),
-    # `A. A) BAKU 494`: one label written twice.
+    # `A. A) BAKU 494`: one label written twice; `¶B. B HAVANA 772` likewise.
     ("08BAKU671", ("BAKU 494", "ASHBABAT 817", "ANKARA 1172")),
+    ("10HAVANA9", ('HAVANA 639 ("A SPLENDID LITTLE VISIT")', "HAVANA 772 (CONSULAR VISIT TO JAILED AMCIT)",
+                   "HAVANA 763 (CUBA PASSES UP ON REFORMS)", "HAVANA 739 (STRIDENT PROTEST)",
+                   "HAVANA 736 (HUMAN RIGHTS MARCHES TURN VIOLENT)",
+                   "HAVANA 755 (CUBAN FEATHERS RUFFLED BY USCG RESCUE)")),
+    # `REF A SECRETARY'S LETTER ...` / `REF B SECSTATE 76108`: labels with no punctuation.
+    ("09ABUDHABI754", ("SECRETARY'S LETTER TO MBZ ON PUMA HELICOPTERS", "SECSTATE 76108")),
+    # `A) 05 VATICAN 475 ET AL.; WARSAW 799 ET AL.; MARTIN - CURTIN, VAN CLEVE TELCONS`
+    ("06VATICAN83", ("05 VATICAN 475 ET AL", "WARSAW 799 ET AL", "MARTIN - CURTIN, VAN CLEVE TELCONS")),
+    # A list cut short (`LIMA 4968 (0..`) and run into the mirror's metadata (`id: 109673 ...`).
+    ("07LIMA1862", ("LIMA 4516 (06)", "LIMA 248 (06)", "LIMA 37 (05)", "LIMA 4968 (0")),
 ])
 def test_references_are_the_items_as_written(cable, cable_id, expected):
     assert cable(cable_id).references == expected
