@@ -11,4 +11,5 @@ from cables.errors import (CableParseError, ConfigError, IndexMismatchError, Ind
                            InvalidInputError, ModelNotFoundError, NotFoundError, PilcrowError)
 from cables.jsonl import write_jsonl
 from cables.reader import ParseReport, read_cables
-from cables.records import Cable, Filters, Paragraph, citation
+from cables.ids import canonical, citation
+from cables.records import Cable, Filters, Paragraph

@@ -5,6 +5,9 @@ the `FM AMEMBASSY BEIJING` line, and the post part of the reference ID (`07BEIJI
 `ROUTING` maps the first to the other two. It was mined from the 6,712-cable corpus (the
 `DE` line against the CSV's reference ID and origin, and the `RUEHBJ/AMEMBASSY BEIJING`
 address lines of every header); `tests/test_parse_corpus.py` checks it against the corpus.
+
+Reference lines name posts more loosely than IDs do (`SECSTATE 12345`, `USUN 584`, `THE
+HAGUE 12`); `ID_POST_ALIASES` maps those names, spaces removed, to the ID spelling.
 """
 from __future__ import annotations
 
@@ -29,8 +32,6 @@ _ORIGIN_EXCEPTIONS = {
     "USMISSION UN ROME": "Mission UN Rome",
 }
 _KIND_NAMES = {"AMEMBASSY": "Embassy", "AMCONSUL": "Consulate"}
-# FM values whose reference-ID post is not the FM name without its first word.
-_ID_POST_EXCEPTIONS = {"SECSTATE WASHDC": "STATE", "USDEL SECRETARY": "PARTO"}
 
 
 def _clean_fm(fm: str) -> str:
@@ -53,17 +54,14 @@ def origin_name(fm: str) -> str:
     return fm.title()
 
 
-def id_post(fm: str) -> str:
-    """The post as a reference ID spells it.
+def id_post(post: str) -> str:
+    """A post as cable IDs spell it, from how an ID or a reference writes it.
 
-    >>> id_post("AMCONSUL HONG KONG"), id_post("USMISSION USUN NEW YORK")
-    ('HONGKONG', 'USUNNEWYORK')
+    >>> id_post("San Jose"), id_post("SECSTATE"), id_post("USUN NEW YORK"), id_post("KIEV")
+    ('SANJOSE', 'STATE', 'USUNNEWYORK', 'KIEV')
     """
-    fm = _clean_fm(fm)
-    if fm in _ID_POST_EXCEPTIONS:
-        return _ID_POST_EXCEPTIONS[fm]
-    _, _, place = fm.partition(" ")
-    return (place or fm).replace(" ", "")
+    post = "".join(post.upper().replace("-", " ").split())
+    return ID_POST_ALIASES.get(post, post)
 
 
 # Routing indicator -> (reference-ID post, cables.csv origin).
@@ -329,4 +327,37 @@ ROUTING: dict[str, tuple[str, str]] = {
     "RUEHZP": ('PANAMA', 'Embassy Panama'),
     "RUHRG": ('RECIFE', 'Consulate Recife'),
     "RUSBPW": ('PESHAWAR', 'Consulate Peshawar'),
+}
+
+# Posts that reference IDs use but no DE line of the corpus names (older or rarer senders),
+# from heuer/cablemap's station list and the corpus's own IDs.
+_OTHER_POSTS = frozenset("""
+    AITTAIPEI ALEXANDRIA ALMATY AUCKLAND BANGUI BELIZE BONN CALCUTTA CDGENEVA CHARLESTON
+    HALIFAX HILLAH IRANRPODUBAI IZMIR KADUNA KARACHI KIEV KIRKUK KOLKATA KRAKOW LENINGRAD
+    MADRAS MOGADISHU MOSUL PONTADELGADA SECDEF SURABAYA TEHRAN THESSALONIKI USTRGENEVA
+    VANCOUVER VIENTIANE
+""".split())
+# Every post a cable ID may carry.
+POSTS: frozenset[str] = frozenset(post for post, _ in ROUTING.values()) | _OTHER_POSTS
+
+# Names of posts in references and loosely written IDs (spaces removed) -> the ID
+# spelling. After heuer/cablemap's station canonicalisation (c14n.py), keeping only names
+# that are no post of their own: both 09TAIPEI and 09AITTAIPEI IDs exist, so TAIPEI stays.
+# USEU's IDs are BRUSSELS ones in this corpus (its DE line is RUEHBS).
+ID_POST_ALIASES: dict[str, str] = {
+    "SECSTATE": "STATE", "SECSTATEWASHDC": "STATE", "SECTATE": "STATE", "SECTSTATE": "STATE",
+    "SECSATATE": "STATE", "STAT": "STATE", "STAE": "STATE", "STATAE": "STATE",
+    "SATTE": "STATE", "WASHDC": "STATE",
+    "USUN": "USUNNEWYORK", "USUNNY": "USUNNEWYORK", "USUNNEW": "USUNNEWYORK",
+    "USUNNEYORK": "USUNNEWYORK", "NEWYORK": "USUNNEWYORK",
+    "UNVIE": "UNVIEVIENNA", "UNVIEVIEN": "UNVIEVIENNA", "UNVIENNA": "UNVIEVIENNA",
+    "USEU": "BRUSSELS", "USEUBRUSSELS": "BRUSSELS", "USNATOBRUSSELS": "USNATO",
+    "HAGUE": "THEHAGUE", "TGG": "TEGUCIGALPA", "TEGUC": "TEGUCIGALPA",
+    "RIO": "RIODEJANEIRO", "RIODEJAN": "RIODEJANEIRO", "MEXICOCITY": "MEXICO",
+    "TRIPOLII": "TRIPOLI", "SANJSE": "SANJOSE", "KUALALUMP": "KUALALUMPUR",
+    "MADRIDSP": "MADRID", "ADDIS": "ADDISABABA", "BEIJINJG": "BEIJING", "BEIJIG": "BEIJING",
+    "DELHI": "NEWDELHI", "HCMC": "HOCHIMINHCITY", "HOCHIMINH": "HOCHIMINHCITY",
+    "HK": "HONGKONG", "PETERSBURG": "STPETERSBURG", "SAOPAUL": "SAOPAULO",
+    "BRASILA": "BRASILIA", "BRAZILIA": "BRASILIA", "ASHBABAT": "ASHGABAT",
+    "CASA": "CASABLANCA", "BASRA": "BASRAH",
 }

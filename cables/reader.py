@@ -11,12 +11,13 @@ One bad file or row never stops the rest: it becomes a CableParseError in the re
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from cables import ids
 from cables.csvfile import read_csv
-from cables.errors import CableParseError
+from cables.errors import CableParseError, InvalidInputError
 from cables.htmlpage import read_html
 from cables.inputs import sniff
 from cables.jsonl import read_jsonl, write_jsonl
@@ -106,23 +107,49 @@ def _from_file(path: Path) -> Iterator[Cable | CableParseError]:
         yield CableParseError(path, f"cannot read ({exc.__class__.__name__}: {exc})")
 
 
-def read_cables(*paths: str | os.PathLike, report: ParseReport | None = None) -> Iterator[Cable]:
-    """Every cable in the given files and folders (folders walked in name order).
+def _canonical(cable: Cable) -> Cable | CableParseError:
+    """The cable under its canonical ID (`cables.ids`), or why it has none."""
+    try:
+        cable_id = ids.canonical(cable.id)
+    except InvalidInputError:
+        return CableParseError(cable.source, f"{cable.id!r} is not a cable ID")
+    return cable if cable_id == cable.id else replace(cable, id=cable_id)
 
-    Errors and duplicate IDs (the first cable with an ID is kept) go to `report`.
+
+def read_cables(*paths: str | os.PathLike, report: ParseReport | None = None) -> Iterator[Cable]:
+    """Every cable in the given files and folders (folders walked in name order), under
+    its canonical ID.
+
+    Errors and duplicate IDs (the first cable with an ID is kept) go to `report`. A cable
+    whose ID had to be repaired (`08ECTION01OF02MANAMA492`) comes last: WikiLeaks
+    published some cables twice, once garbled under a garbled ID, and the well-formed
+    copy is the one to keep.
     """
     report = report if report is not None else ParseReport()
     first_source: dict[str, str] = {}
+    repaired: list[Cable] = []
+
+    def keep(cable: Cable) -> bool:
+        if cable.id in first_source:
+            report.duplicates.append((cable.id, cable.source, first_source[cable.id]))
+            return False
+        first_source[cable.id] = cable.source
+        report.read += 1
+        return True
+
     for item in _files(paths):
         for result in ([item] if isinstance(item, CableParseError) else _from_file(item)):
+            if isinstance(result, Cable):
+                garbled = ids.repair(result.id) != result.id
+                result = _canonical(result)
+                if garbled and isinstance(result, Cable):
+                    repaired.append(result)
+                    continue
             if isinstance(result, CableParseError):
                 report.add_error(result)
-            elif result.id in first_source:
-                report.duplicates.append((result.id, result.source, first_source[result.id]))
-            else:
-                first_source[result.id] = result.source
-                report.read += 1
+            elif keep(result):
                 yield result
+    yield from (cable for cable in repaired if keep(cable))
 
 
 __all__ = ["ParseReport", "read_cables", "write_jsonl"]

@@ -68,15 +68,8 @@ class Filters:
     date_to: str = ""  # "YYYY-MM-DD", inclusive
     classifications: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()  # a cable matches when it has any of these tags
+    references_to: tuple[str, ...] = ()  # canonical cable IDs; a cable matches when it cites any
 
     def is_empty(self) -> bool:
         return self == Filters()
 
-
-def citation(cable_id: str, paragraph: int) -> str:
-    """The text form historians use.
-
-    >>> citation("09SHANGHAI374", 9)
-    '09SHANGHAI374 ¶9'
-    """
-    return f"{cable_id} ¶{paragraph}"

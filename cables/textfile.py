@@ -6,11 +6,11 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
+from cables import ids
 from cables.cable_text import cable_from_text
 from cables.inputs import check_text, decode, read_bytes
 from cables.records import Cable
 
-_ID_LINE = re.compile(r"\d{2}[A-Z][A-Z0-9-]*?[A-Z]\d{1,6}")
 _CLASSIFICATIONS = re.compile(r"(UNCLASSIFIED|CONFIDENTIAL|SECRET|TOP SECRET)(//[A-Z /]+)?")
 # A page title such as "Cablegate: Labor Ngo Community Optimistic Despite Setbacks".
 _TITLE = re.compile(r"\s*Cablegate:\s*(.+?)\s*$")
@@ -28,7 +28,7 @@ def _dump_date(value: str) -> str:
 def _metadata(lines: list[str]) -> tuple[dict[str, str], dict[str, str], int]:
     """Stated and fallback fields from a dump's five metadata lines, and how many there are."""
     head = [line.strip() for line in lines[:5]]
-    if len(head) == 5 and _ID_LINE.fullmatch(head[0]) and _CLASSIFICATIONS.fullmatch(head[3]):
+    if len(head) == 5 and ids.is_id(head[0]) and _CLASSIFICATIONS.fullmatch(head[3]):
         stated = {"id": head[0], "subject": head[1], "classification": head[3],
                   "origin": head[4]}
         return stated, {"date": _dump_date(head[2])}, 5

@@ -41,8 +41,9 @@ from embeddings.settings import IndexSettings
 from cables.errors import (IndexMismatchError, IndexNotFoundError, InvalidInputError,
                                NotFoundError)
 from cables.records import Cable, Filters, Paragraph
+from cables.references import Reference
 
-FORMAT_VERSION = 2  # bump when the schema, the FAISS layout, the chunking or the manifest changes
+FORMAT_VERSION = 3  # bump when the schema, the FAISS layout, the chunking or the manifest changes
 CHUNK_OVERLAP = 32  # tokens shared by consecutive parts of a long paragraph
 CURRENT, LOCK = "CURRENT", ".lock"
 DB, VECTORS, MANIFEST = "cables.sqlite", "vectors.faiss", "manifest.json"
@@ -501,6 +502,14 @@ class Index:
         if found is None:
             raise NotFoundError(f"no cable {cable_id} in this index")
         return found
+
+    def references(self, cable_id: str) -> list[tuple[Reference, bool]]:
+        """The cable's references, each with whether the cable it cites is in this index."""
+        return self._sql(lambda c: tables.read_references(c, cable_id))
+
+    def referenced_by(self, cable_id: str) -> list[str]:
+        """IDs of the indexed cables that cite `cable_id` (which need not be indexed)."""
+        return self._sql(lambda c: tables.citing(c, cable_id))
 
     def stats(self) -> dict:
         return self._sql(tables.stats)

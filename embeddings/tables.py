@@ -12,14 +12,16 @@ import sqlite3
 from typing import Iterable
 
 from embeddings.chunks import Chunk
+from cables import references
 from cables.errors import InvalidInputError
 from cables.records import Cable, Filters, Paragraph
+from cables.references import Reference
 
 SCHEMA = """
 CREATE TABLE cables (
     id TEXT PRIMARY KEY, date TEXT NOT NULL, origin TEXT NOT NULL,
     classification TEXT NOT NULL, tags TEXT NOT NULL, subject TEXT NOT NULL,
-    refs TEXT NOT NULL, signer TEXT NOT NULL, source TEXT NOT NULL,
+    signer TEXT NOT NULL, source TEXT NOT NULL,
     numbered INTEGER NOT NULL, content_hash TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX cables_origin ON cables (origin);
@@ -27,6 +29,13 @@ CREATE INDEX cables_date ON cables (date);
 CREATE TABLE cable_tags (
     tag TEXT NOT NULL, cable_id TEXT NOT NULL, PRIMARY KEY (tag, cable_id)
 ) WITHOUT ROWID;
+-- A cable's REF line, item by item in its order: as written, its kind, and the cited
+-- cable's canonical ID ('' when it is no cable); `cited` answers "which cables cite X".
+CREATE TABLE cable_refs (
+    cable_id TEXT NOT NULL, position INTEGER NOT NULL, written TEXT NOT NULL,
+    kind TEXT NOT NULL, cited TEXT NOT NULL, PRIMARY KEY (cable_id, position)
+) WITHOUT ROWID;
+CREATE INDEX cable_refs_cited ON cable_refs (cited);
 CREATE TABLE paragraphs (
     id INTEGER PRIMARY KEY, cable_id TEXT NOT NULL, number INTEGER NOT NULL,
     text TEXT NOT NULL, marking TEXT NOT NULL
@@ -62,10 +71,12 @@ def create(conn: sqlite3.Connection) -> None:
 def insert_cable(conn: sqlite3.Connection, cable: Cable, chunks: list[Chunk]) -> list[int]:
     """Store one cable, its paragraphs and chunks; returns the chunk ids in `chunks` order."""
     conn.execute(
-        "INSERT INTO cables VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO cables VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (cable.id, cable.date, cable.origin, cable.classification, json.dumps(cable.tags),
-         cable.subject, json.dumps(cable.references), cable.signer, cable.source,
-         int(cable.numbered), cable.content_hash()))
+         cable.subject, cable.signer, cable.source, int(cable.numbered), cable.content_hash()))
+    conn.executemany("INSERT INTO cable_refs VALUES (?, ?, ?, ?, ?)",
+                     [(cable.id, i, r.written, r.kind, r.cable_id)
+                      for i, r in enumerate(references.of_cable(cable.id, cable.references))])
     conn.executemany("INSERT OR IGNORE INTO cable_tags VALUES (?, ?)",
                      [(tag, cable.id) for tag in cable.tags])
     conn.executemany("INSERT INTO paragraphs (cable_id, number, text, marking) VALUES (?, ?, ?, ?)",
@@ -80,7 +91,8 @@ def delete_cables(conn: sqlite3.Connection, cable_ids: Iterable[str]) -> list[in
     for cable_id in cable_ids:
         gone += [r[0] for r in conn.execute("SELECT id FROM chunks WHERE cable_id = ?", (cable_id,))]
         for table, column in (("chunks", "cable_id"), ("paragraphs", "cable_id"),
-                              ("cable_tags", "cable_id"), ("cables", "id")):
+                              ("cable_tags", "cable_id"), ("cable_refs", "cable_id"),
+                              ("cables", "id")):
             conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (cable_id,))
     return gone
 
@@ -132,6 +144,10 @@ def filter_clause(filters: Filters | None) -> tuple[str, list]:
         where.append("EXISTS (SELECT 1 FROM cable_tags t WHERE t.cable_id = c.id AND t.tag IN "
                      f"({', '.join('?' * len(filters.tags))}))")
         params.extend(filters.tags)
+    if filters.references_to:
+        where.append("EXISTS (SELECT 1 FROM cable_refs r WHERE r.cable_id = c.id AND r.cited IN "
+                     f"({', '.join('?' * len(filters.references_to))}))")
+        params.extend(filters.references_to)
     return " AND ".join(where), params
 
 
@@ -183,15 +199,31 @@ def read_paragraph(conn: sqlite3.Connection, cable_id: str, number: int) -> Para
 
 
 def read_cable(conn: sqlite3.Connection, cable_id: str) -> Cable | None:
-    row = conn.execute("SELECT id, date, origin, classification, tags, subject, refs, signer, "
+    row = conn.execute("SELECT id, date, origin, classification, tags, subject, signer, "
                        "source, numbered FROM cables WHERE id = ?", (cable_id,)).fetchone()
     if row is None:
         return None
     paragraphs = tuple(Paragraph(*r) for r in conn.execute(
         "SELECT number, text, marking FROM paragraphs WHERE cable_id = ? ORDER BY id", (cable_id,)))
-    cid, date, origin, classification, tags, subject, refs, signer, source, numbered = row
+    written = tuple(r.written for r, _ in read_references(conn, cable_id))
+    cid, date, origin, classification, tags, subject, signer, source, numbered = row
     return Cable(cid, date, origin, classification, tuple(json.loads(tags)), subject,
-                 tuple(json.loads(refs)), signer, paragraphs, source, bool(numbered))
+                 written, signer, paragraphs, source, bool(numbered))
+
+
+def read_references(conn: sqlite3.Connection, cable_id: str) -> list[tuple[Reference, bool]]:
+    """A cable's references in its order, each with whether the cable it cites is indexed."""
+    rows = conn.execute(
+        "SELECT r.written, r.kind, r.cited, c.id IS NOT NULL FROM cable_refs r "
+        "LEFT JOIN cables c ON c.id = r.cited AND r.cited != '' WHERE r.cable_id = ? "
+        "ORDER BY r.position", (cable_id,))
+    return [(Reference(written, kind, cited), bool(indexed)) for written, kind, cited, indexed in rows]
+
+
+def citing(conn: sqlite3.Connection, cable_id: str) -> list[str]:
+    """The indexed cables whose references cite `cable_id`, by ID."""
+    return [r[0] for r in conn.execute(
+        "SELECT DISTINCT cable_id FROM cable_refs WHERE cited = ? ORDER BY cable_id", (cable_id,))]
 
 
 def stats(conn: sqlite3.Connection) -> dict:

@@ -46,6 +46,9 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("--date-to", default="", help="YYYY-MM-DD, inclusive")
         sub.add_argument("--classification", action="append", default=[], help="repeatable")
         sub.add_argument("--tag", action="append", default=[], help="e.g. PGOV (repeatable)")
+        sub.add_argument("--references-to", action="append", default=[], metavar="CABLE_ID",
+                         help="only cables whose REF line cites this cable, e.g. "
+                              "07BEIJING1760 (repeatable)")
         sub.add_argument("--json", action="store_true", help="print JSON instead of text")
     table = commands.add_parser("settings", help="print the PILCROW_* settings as a Markdown table")
     table.add_argument("--write", type=Path, metavar="README",
@@ -62,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
             args.write.write_text(replace_table(args.write.read_text(), markdown_table()))
         return 0
     filters = Filters(origins=tuple(args.origin), date_from=args.date_from, date_to=args.date_to,
-                      classifications=tuple(args.classification), tags=tuple(args.tag))
+                      classifications=tuple(args.classification), tags=tuple(args.tag),
+                      references_to=tuple(args.references_to))
     try:
         settings = Settings.from_env(index_dir=args.index,
                                      generator=getattr(args, "generator", None))

@@ -11,13 +11,15 @@ encoder lock themselves, and model generators run one at a time.
 from __future__ import annotations
 
 import functools
-import re
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 
+from cables import ids
 from cables.errors import InvalidInputError
 from cables.records import Cable, Filters, Paragraph
+from cables.references import Reference
 from embeddings.store import open_index
 from qa import generate
 from qa.cite import verify
@@ -31,7 +33,6 @@ ABSTAIN_TEXT = (
     "The closest paragraphs are listed below."
 )
 MAX_K = 50
-_CABLE_ID = re.compile(r"(\d{2})([A-Z]+)0*(\d+)")
 
 
 class Assistant:
@@ -99,13 +100,22 @@ class Assistant:
 
     def cable(self, cable_id: str) -> Cable:
         """A cable by ID ("09SHANGHAI374" or "09 SHANGHAI 374"); NotFoundError if absent."""
-        return self.index.cable(canonical_id(cable_id))
+        return self.index.cable(ids.canonical(cable_id))
+
+    def references(self, cable_id: str) -> list[tuple[Reference, bool]]:
+        """The cable's references (its REF line as data), each with whether the cable it
+        cites is in the index; NotFoundError for an unknown cable."""
+        return self.index.references(self.cable(cable_id).id)
+
+    def referenced_by(self, cable_id: str) -> list[str]:
+        """IDs of the indexed cables whose references cite this one (indexed or not)."""
+        return self.index.referenced_by(ids.canonical(cable_id))
 
     def paragraph(self, cable_id: str, n: int) -> Paragraph:
         """Paragraph `n` of a cable, as the cable numbers it; NotFoundError if absent."""
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise InvalidInputError(f"paragraph number must be a whole number >= 0, not {n!r}")
-        return self.index.paragraph(canonical_id(cable_id), n)
+        return self.index.paragraph(ids.canonical(cable_id), n)
 
     def collection(self) -> dict:
         """What the index holds: counts, date range, origins, classifications, tags."""
@@ -172,7 +182,8 @@ class Assistant:
 
 
 def check_filters(filters: Filters | None) -> Filters | None:
-    """`filters` if valid: dates are real YYYY-MM-DD days, from <= to; else InvalidInputError."""
+    """`filters` if valid, its cable IDs canonical: dates are real YYYY-MM-DD days, from <=
+    to, `references_to` holds cable IDs; else InvalidInputError."""
     if filters is None:
         return None
     if not isinstance(filters, Filters):
@@ -188,19 +199,7 @@ def check_filters(filters: Filters | None) -> Filters | None:
                 raise InvalidInputError(f"{name} {value!r} is not a YYYY-MM-DD date") from None
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         raise InvalidInputError(f"date_from {filters.date_from} is after date_to {filters.date_to}")
-    return filters
-
-
-def canonical_id(cable_id: str) -> str:
-    """A cable ID as the index keys it, or InvalidInputError.
-
-    >>> canonical_id(" 09 shanghai 0374 ")
-    '09SHANGHAI374'
-    """
-    m = _CABLE_ID.fullmatch("".join(str(cable_id).split()).upper())
-    if not m:
-        raise InvalidInputError(f"{cable_id!r} is not a cable ID like 09SHANGHAI374")
-    return "".join(m.groups())
+    return replace(filters, references_to=tuple(ids.canonical(x) for x in filters.references_to))
 
 
 def _ms(since: float) -> float:

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cables import ids
+from cables.ids import citation
 from qa.extractive import extractive_draft
 from qa.sentences import content_words, names, normalize_space, numbers, split_sentences
 from qa.types import Citation, Dropped, Hit
@@ -35,13 +37,13 @@ Encode = Callable[[list[str]], np.ndarray]  # texts -> L2-normalised float32 row
 # "[1]", "[1, 3]", "[Source 2]", or a citation the model copied: "[09SHANGHAI374 ¶9]".
 _MARKER = re.compile(
     r"\[\s*(?:(?:sources?\s*)?(?P<nums>\d{1,3}(?:\s*[,;]\s*(?:sources?\s*)?\d{1,3})*)"
-    r"|(?P<cable>\d{2}[A-Z][A-Z ]*?[A-Z]\s?\d+)\s*(?:¶|para(?:graph)?\.?)\s*(?P<par>\d+))\s*\]",
+    rf"|(?P<cable>{ids.WRITTEN})\s*(?:¶|para(?:graph)?\.?)\s*(?P<par>\d+))\s*\]",
     re.IGNORECASE,
 )
 # Markers written after the full stop ("... hukou. [1]") belong to the sentence before it.
 _MARKERS_AFTER_STOP = re.compile(rf"([.!?])((?:\s*(?:{_MARKER.pattern}))+)", re.IGNORECASE)
 # Cable IDs and ¶ signs in a claim are references, not facts to check.
-_REFERENCE = re.compile(r"\b\d{2}[A-Z]{3,}\d+\b|¶\s*\d+|\bpara(?:graph)?\.?\s*\d+", re.IGNORECASE)
+_REFERENCE = re.compile(rf"\b{ids.CANONICAL}\b|¶\s*\d+|\bpara(?:graph)?\.?\s*\d+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def parse_draft(draft: str, sources: Sequence[Hit]) -> tuple[list[_Claim], list[
     >>> [(c.text, c.cited) for c in claims], [d.sentence for d in dropped]
     ([('Ye spoke.', (0,)), ('He left.', ())], ['[2]'])
     """
-    by_ref = {(h.cable_id.upper(), h.paragraph): i for i, h in enumerate(sources)}
+    by_ref = {(h.cable_id, h.paragraph): i for i, h in enumerate(sources)}
     draft = _MARKERS_AFTER_STOP.sub(lambda m: f"{m.group(2)}{m.group(1)}", normalize_space(draft))
     claims, dropped = [], []
     for sentence in split_sentences(draft):
@@ -89,8 +91,9 @@ def parse_draft(draft: str, sources: Sequence[Hit]) -> tuple[list[_Claim], list[
                 wanted = [int(n) for n in re.findall(r"\d+", m.group("nums"))]
                 targets = [(str(n), n - 1 if 1 <= n <= len(sources) else None) for n in wanted]
             else:
-                ref = (m.group("cable").replace(" ", "").upper(), int(m.group("par")))
-                targets = [(f"{ref[0]} ¶{ref[1]}", by_ref.get(ref))]
+                written, par = m.group("cable"), int(m.group("par"))
+                cable_id = ids.canonical(written) if ids.is_id(written) else written
+                targets = [(citation(cable_id, par), by_ref.get((cable_id, par)))]
             for label, index in targets:
                 if index is None:
                     dropped.append(Dropped(f"[{label}]", f"marker [{label}] points to no retrieved source", 0.0))

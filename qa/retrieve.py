@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from cables import ids
 from cables.errors import NotFoundError
 from cables.records import Cable, Filters
 from qa.sentences import STOPWORDS, content_words
@@ -23,12 +24,6 @@ K = TypeVar("K", bound=Hashable)
 
 # Direct lookups score above any fused score (RRF scores are below 2 / rrf_k).
 DIRECT_SCORE = 1.0
-
-_CABLE_ID = re.compile(
-    r"\b(?P<year>\d{2})\s?(?P<post>[A-Z]+(?:\s[A-Z]+){0,2}?)\s?0*(?P<number>\d{1,6})\b"
-    r"(?:\s*,?\s*(?:¶|para(?:graph)?\.?)\s*(?P<paragraph>\d{1,3})\b)?",
-    re.IGNORECASE,
-)
 
 
 def rrf(lists: Sequence[Sequence[K]], k: int = 60) -> list[tuple[K, float]]:
@@ -62,20 +57,6 @@ def top_k(fused: Sequence[K], lists: Sequence[Sequence[K]], k: int, guaranteed: 
     rest = [item for item in fused if item not in must][: k - len(must)]
     chosen = set(must) | set(rest)
     return [item for item in fused if item in chosen]
-
-
-def cable_references(text: str) -> list[tuple[str, int | None]]:
-    """Cable IDs (and paragraph numbers) written in `text`, canonicalised; not yet checked
-    against any index, so "84 percent 2009" may yield a candidate that is not a cable.
-
-    >>> cable_references("compare 09 SHANGHAI 374 para 9 with 09shanghai374 and 07BEIJING2459 ¶3")
-    [('09SHANGHAI374', 9), ('09SHANGHAI374', None), ('07BEIJING2459', 3)]
-    """
-    found = []
-    for m in _CABLE_ID.finditer(text):
-        cable_id = f"{m['year']}{m['post'].replace(' ', '').upper()}{int(m['number'])}"
-        found.append((cable_id, int(m["paragraph"]) if m["paragraph"] else None))
-    return list(dict.fromkeys(found))
 
 
 def keyword_query(question: str) -> str:
@@ -142,7 +123,7 @@ def _direct(index, question: str, encoder) -> list[tuple[tuple[str, int], float]
     first, then the paragraphs of a named cable by similarity to the rest of the question
     (in the cable's order when nothing else is asked)."""
     named: list[tuple[str, int]] = []
-    for cable_id, paragraph in cable_references(question):
+    for cable_id, paragraph in ids.mentions(question):
         try:
             cable = index.cable(cable_id)
         except NotFoundError:
@@ -151,7 +132,7 @@ def _direct(index, question: str, encoder) -> list[tuple[tuple[str, int], float]
         if paragraph is not None and paragraph in numbers:
             named.append((cable_id, paragraph))
             continue
-        rest = _CABLE_ID.sub(" ", question)
+        rest = ids.without_mentions(question)
         if content_words(rest):
             sims = encoder.encode([rest] + [p.text for p in cable.paragraphs])
             order = np.argsort(-(sims[1:] @ sims[0]), kind="stable")

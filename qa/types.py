@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import Field, TypeAdapter, computed_field
 
-from cables.records import citation
+from cables.ids import citation
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cables import ParseReport, read_cables
+from cables import ParseReport, ids, read_cables
 from cables.posts import ROUTING
 from cables.telegram import normalise, parse_header
 
@@ -44,7 +44,10 @@ def test_corpus_parses_with_gap_free_numbering(corpus):
                f"{numbered} with paragraph markers, {TOTAL - numbered - report.skipped} as blocks; "
                f"{report.summary()[:300]}")
     print(figures)
-    assert report.read + report.skipped == TOTAL and not report.duplicates
+    assert report.read + report.skipped == TOTAL
+    # WikiLeaks published three cables twice, once garbled under a garbled ID
+    # (08ECTION01OF02MANAMA492): the well-formed copy is kept.
+    assert sorted(d[0] for d in report.duplicates) == ["08MANAMA492", "08SAOPAULO335", "09TRIPOLI583"]
     assert len(cables) >= 0.99 * TOTAL, figures
     assert len(gap_free) >= 0.95 * TOTAL, figures
     # What is skipped is a body with no text at all, never a crash or a malformed row.
@@ -72,7 +75,7 @@ def test_routing_table_agrees_with_the_corpus(rows):
         de = re.search(r"(?m)^DE (R[A-Z]{3,6}) #", row[6])
         if de:
             checked += 1
-            post = re.match(r"\d{2}(.+?)\d+$", row[2]).group(1)
+            post = ids.parse(row[2]).post
             agree += ROUTING.get(de.group(1), ("", ""))[0] == post
     assert checked > 5000 and agree >= 0.99 * checked, (agree, checked)
     for indicator, post, origin in [("RUEHBJ", "BEIJING", "Embassy Beijing"),

@@ -3,7 +3,7 @@ import pytest
 
 from cables.records import Filters
 from embeddings.store import open_index
-from qa.retrieve import cable_references, is_direct, keyword_query, retrieve
+from qa.retrieve import is_direct, keyword_query, retrieve
 
 Q = "what did Zhejiang officials say about hukou?"
 
@@ -80,9 +80,5 @@ def test_filters_are_passed_down(index):
     assert search(index, Q, filters=Filters(origins=("Embassy Nowhere",))) == []
 
 
-def test_reference_and_keyword_parsing():
-    assert cable_references("see 09 SHANGHAI 374, para. 9 and 07BEIJING2459") == [
-        ("09SHANGHAI374", 9), ("07BEIJING2459", None)]
-    assert cable_references("09SHANGHAI0374 ¶ 10") == [("09SHANGHAI374", 10)]
-    assert cable_references("no cable here, just 2009 and 84 percent") == []
+def test_keyword_parsing():
     assert keyword_query("what is it?") == "what is it"  # only stop words: keep them all

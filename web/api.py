@@ -25,7 +25,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_fiel
 from starlette.exceptions import HTTPException
 
 from cables.errors import InvalidInputError, NotFoundError, PilcrowError
-from cables.records import Cable, Filters, Paragraph, citation
+from cables.ids import citation
+from cables.records import Cable, Filters, Paragraph
+from cables.references import Reference
 from qa import Answer, Hit
 
 log = logging.getLogger("pilcrow.api")
@@ -81,11 +83,13 @@ class FiltersIn(BaseModel):
     date_to: str = Field("", pattern=DATE, examples=["2009-12-31"])
     classifications: list[Name] = Field(default=[], max_length=100)
     tags: list[Name] = Field(default=[], max_length=100)
+    references_to: list[Name] = Field(default=[], max_length=100, examples=[["07BEIJING1760"]],
+                                      description="Only cables that cite one of these.")
 
     def to_filters(self) -> Filters:
         return Filters(origins=tuple(self.origins), date_from=self.date_from,
                        date_to=self.date_to, classifications=tuple(self.classifications),
-                       tags=tuple(self.tags))
+                       tags=tuple(self.tags), references_to=tuple(self.references_to))
 
 
 class AskIn(BaseModel):
@@ -114,6 +118,22 @@ class CableParagraph(Paragraph):
     @property
     def ref(self) -> str:
         return citation(self.cable_id, self.number)
+
+
+@dataclass(frozen=True)
+class CitedReference(Reference):
+    """A `Reference` with whether the cable it cites is in this index."""
+
+    indexed: bool = False
+
+
+@dataclass(frozen=True)
+class CableWithReferences(Cable):
+    """A `Cable` whose references are data, with the indexed cables that cite it: what
+    /api/cables/{id} sends."""
+
+    references: tuple[CitedReference, ...]
+    referenced_by: tuple[str, ...] = ()
 
 
 class HealthOut(BaseModel):
@@ -321,15 +341,21 @@ def create_api(assistant: Callable, token: str | None, default_generator: str) -
     def search(q: Annotated[Text, Query(max_length=4000)],
                k: Annotated[int, Query(ge=1, le=100)] = 10,
                origin: Names = [], date_from: Date = "", date_to: Date = "",
-               classification: Names = [], tag: Names = []):
+               classification: Names = [], tag: Names = [], references_to: Names = []):
         filters = Filters(origins=tuple(origin), date_from=date_from, date_to=date_to,
-                          classifications=tuple(classification), tags=tuple(tag))
+                          classifications=tuple(classification), tags=tuple(tag),
+                          references_to=tuple(references_to))
         hits = assistant().search(q, k=k, filters=filters)
         return SearchOut(query=q, hits=hits)
 
-    @api.get("/cables/{cable_id}", response_model=Cable, summary="A whole cable")
+    @api.get("/cables/{cable_id}", response_model=CableWithReferences,
+             summary="A whole cable, its references and the cables citing it")
     def cable(cable_id: CableId):
-        return assistant().cable(cable_id)
+        found = assistant().cable(cable_id)
+        cited = tuple(CitedReference(**asdict(r), indexed=indexed)
+                      for r, indexed in assistant().references(found.id))
+        return CableWithReferences(**{**vars(found), "references": cited,
+                                      "referenced_by": tuple(assistant().referenced_by(found.id))})
 
     @api.get("/cables/{cable_id}/paragraphs/{n}", response_model=CableParagraph,
              summary="One paragraph, by the cable's own number")

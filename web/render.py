@@ -8,15 +8,18 @@ HTML block instead of re-reading cable text as Markdown.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from html import escape
 
-from cables.records import Cable, citation
+from cables.ids import CANONICAL, citation
+from cables.records import Cable
+from cables.references import Reference
 from qa import Answer, Hit
 
 # "[09SHANGHAI374 ¶9]" or several refs in one bracket: "[09SHANGHAI374 ¶9; 09BEIJING22 ¶2]".
-_REF = r"\d{2}[A-Z]+\d+ ¶\d+"
+_REF = rf"{CANONICAL} ¶\d+"
 _REF_GROUP = re.compile(rf"\[({_REF}(?:\s*[;,]\s*{_REF})*)\]")
-_REF_PARTS = re.compile(r"(\d{2}[A-Z]+\d+) ¶(\d+)")
+_REF_PARTS = re.compile(rf"({CANONICAL}) ¶(\d+)")
 
 
 def chip(cable_id: str, paragraph: int) -> str:
@@ -112,8 +115,33 @@ def draft_html(draft: str) -> str:
             f'<div class="pbody">{_block(draft)}</div></div>')
 
 
-def cable_html(cable: Cable, cited: int | None = None) -> str:
-    """The whole cable: header, then its numbered paragraphs, the cited one highlighted.
+def cable_link(cable_id: str, text: str = "") -> str:
+    """A link that opens a whole cable in the reader (a chip without a paragraph).
+
+    >>> cable_link("07BEIJING1760", "BEIJING 1760")
+    '<a class="pcite pref" href="#cite/07BEIJING1760/" title="07BEIJING1760">BEIJING 1760</a>'
+    """
+    return (f'<a class="pcite pref" href="#cite/{escape(cable_id)}/" title="{escape(cable_id)}">'
+            f"{escape(text or cable_id)}</a>")
+
+
+def reference_html(reference: Reference, indexed: bool) -> str:
+    """One reference: a link when the cited cable is indexed, else its text and what it is.
+
+    >>> reference_html(Reference("STATE 1", "cable", "09STATE1"), False)
+    '<span class="pref-out" title="09STATE1, not in this collection">STATE 1</span>'
+    """
+    if indexed:
+        return cable_link(reference.cable_id, reference.written)
+    what = f"{reference.cable_id}, not in this collection" if reference.cable_id else reference.kind
+    return f'<span class="pref-out" title="{escape(what)}">{escape(reference.written)}</span>'
+
+
+def cable_html(cable: Cable, cited: int | None = None,
+               references: Sequence[tuple[Reference, bool]] = (),
+               referenced_by: Sequence[str] = ()) -> str:
+    """The whole cable: header (with its references and the cables citing it as links),
+    then its numbered paragraphs, the cited one highlighted.
 
     The cited paragraph carries id="pcited" so the page can scroll it into view.
     """
@@ -121,6 +149,9 @@ def cable_html(cable: Cable, cited: int | None = None) -> str:
             ("Classification", cable.classification), ("Subject", cable.subject),
             ("Tags", " ".join(cable.tags))]
     header = "".join(f"<tr><th>{k}</th><td>{escape(v)}</td></tr>" for k, v in rows if v)
+    links = [("References", [reference_html(r, indexed) for r, indexed in references]),
+             ("Cited by", [cable_link(c) for c in referenced_by])]
+    header += "".join(f"<tr><th>{k}</th><td>{' '.join(v)}</td></tr>" for k, v in links if v)
     paras = []
     for p in cable.paragraphs:
         mark = f" ({escape(p.marking)})" if p.marking else ""

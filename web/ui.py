@@ -4,6 +4,8 @@ A chip is a link `#cite/09SHANGHAI374/9` inside a chat message. The page script 
 catches its click, hands the ref to a hidden textbox and clicks a hidden button; the
 button's event renders the whole cable on the right with the cited paragraph highlighted,
 and the script scrolls that paragraph into view whenever the reader's content changes.
+The reader's references and "cited by" cables are chips without a paragraph
+(`#cite/07BEIJING1760/`): clicking one opens that cable the same way.
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ CSS = """
   background:#e8eefc; color:#1d3f8f !important; border:1px solid #b9c8f0; font-size:.85em;
   font-weight:600; text-decoration:none !important; white-space:nowrap; cursor:pointer; }
 .pcite:hover { background:#1d3f8f; color:#fff !important; }
+.pref-out { font-size:.85em; color:#6b7280; margin:0 .3em; white-space:nowrap; }
 .panswer .pbody, .pabstain .pbody { line-height:1.6; }
 .pevidence, .pabstain ol { margin-top:.6em; }
 .plabel { font-size:.8em; font-weight:700; letter-spacing:.04em; text-transform:uppercase;
@@ -155,9 +158,12 @@ def build_ui(assistant: Callable, default_generator: str, default_k: int) -> gr.
             yield history + [{"role": "assistant", "content": _error_html(exc)}], ""
 
     def show_cable(ref: str) -> str:
+        """The reader for `09SHANGHAI374/9` (a citation) or `07BEIJING1760/` (a reference)."""
         cable_id, _, n = (ref or "").partition("/")
         try:
-            return cable_html(assistant().cable(cable_id), int(n) if n.isdigit() else None)
+            cable = assistant().cable(cable_id)
+            return cable_html(cable, int(n) if n.isdigit() else None,
+                              assistant().references(cable.id), assistant().referenced_by(cable.id))
         except PilcrowError as exc:
             return _error_html(exc)
 

@@ -1,0 +1,90 @@
+"""References as data (cables/references.py) on real written forms, and in the index:
+stored per cable, resolved to indexed cables, cited-by, and the `references_to` filter."""
+import doctest
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cables import references
+from cables.errors import IndexMismatchError
+from cables.records import Filters
+from cables.references import Reference
+from embeddings.store import FORMAT_VERSION, open_index
+
+# (citing cable, the reference as that cable writes it, kind, cited cable ID); every row is
+# a real REF line item of the 6,712-cable corpus, read by eye against the cable.
+REAL = [
+    ("06SAOPAULO276", "(C) 02 BRASILIA 2670", "cable", "02BRASILIA2670"),
+    ("06SAOPAULO276", "(A) 05 SAO PAULO 405", "cable", "05SAOPAULO405"),
+    ("08MANAGUA573", "I. 2007 MANAGUA 2135", "cable", "07MANAGUA2135"),
+    ("08MANAGUA573", "F. MANAGUA 289", "cable", "08MANAGUA289"),
+    ("09SAOPAULO558", "A. ASUNCION 701 (08)", "cable", "08ASUNCION701"),
+    ("09SAOPAULO558", "B. ASUNCION 338 (07)", "cable", "07ASUNCION338"),
+    ("04BRASILIA445", "A) State 29549", "cable", "04STATE29549"),
+    ("04BRASILIA445", "B) Sao Paulo 276", "cable", "04SAOPAULO276"),
+    ("04BRASILIA445", "C) Rio de Janeiro 128", "cable", "04RIODEJANEIRO128"),
+    ("04THEHAGUE1446", "SECSTATE 115541", "cable", "04STATE115541"),
+    ("03THEHAGUE2113", "B. THE HAGUE 1548", "cable", "03THEHAGUE1548"),
+    ("08TEGUCIGALPA86", "REF A: 07 TGG 1798", "cable", "07TEGUCIGALPA1798"),
+    ("09UNVIEVIENNA322", "B. UNVIE 102 (NOTAL)", "cable", "09UNVIEVIENNA102"),
+    ("09UNVIEVIENNA322", "C. UNVIE 089", "cable", "09UNVIEVIENNA89"),
+    ("09LONDON27", "A. 08 STATE 128186", "cable", "08STATE128186"),
+    ("02ROME1196", "B. ROME 1098", "cable", "02ROME1098"),
+    ("06SANJOSE1933", "A. 05 STATE 6101", "cable", "05STATE6101"),
+    ("08SANJOSE702", "A. SECSTATE 92371", "cable", "08STATE92371"),
+    ("08TRIPOLI183", "B) GRAY-CDA STEVENS EMAIL 3/02/08", "email", ""),
+    ("06SANJOSE1933", "B. SNIDLE-FRISBIE EMAIL 8-29-2006", "email", ""),
+    ("08SANJOSE702", "B. BRENNAN-BEAL TELCON 8-28-08", "telcon", ""),
+    ("05BRASILIA715", "A. (A) DANILOVICH-NORIEGA TELCON 14 MARCH 05", "telcon", ""),
+    ("04BRASILIA2119", "B. (B) 03 USDAO BRASILIA IIR 6 809 0235 03", "report", ""),
+    ("09LONDON27", "B. LONDON DAILY REPORT 7-28-08", "report", ""),
+    ("09ISLAMABAD2185", "DSCG 05-01", "other", ""),  # a classification guide, not a cable
+    ("02ROME1196", "PAGE 02 ROME 01196", "other", ""),  # a page header, not a reference
+]
+
+
+def test_doctests():
+    assert doctest.testmod(references).failed == 0
+
+
+@pytest.mark.parametrize("citing, written, kind, cable_id", REAL, ids=[r[1] for r in REAL])
+def test_real_written_references(citing, written, kind, cable_id):
+    assert references.of_cable(citing, (written,)) == (Reference(written, kind, cable_id),)
+
+
+# The sample collection (data/cables): 07BEIJING1840's REF line cites 07BEIJING1760, which
+# the collection holds too.
+def test_index_stores_references_resolved_against_itself(sample_index_dir):
+    with open_index(sample_index_dir) as index:
+        cited = index.references("07BEIJING1840")
+        assert (Reference("BEIJING 1760", "cable", "07BEIJING1760"), True) in cited
+        assert index.cable("07BEIJING1840").references == tuple(r.written for r, _ in cited)
+        assert "07BEIJING1840" in index.referenced_by("07BEIJING1760")
+        assert index.referenced_by("09SHANGHAI374") == []
+        # A reference to a cable the collection lacks is kept, marked as not indexed.
+        assert any(r.kind == "cable" and not indexed for r, indexed in cited)
+
+
+def test_references_to_filter(sample_index_dir):
+    with open_index(sample_index_dir) as index:
+        citing = Filters(references_to=("07BEIJING1760",))
+        hits = index.search_keyword("China", 20, citing)
+        assert hits and {h.cable_id for h in hits} <= set(index.referenced_by("07BEIJING1760"))
+        vector = index.encoder().encode(["migrant workers in China"])[0]
+        dense = index.search_dense(vector, 5, citing)
+        assert dense and {h.cable_id for h in dense} <= set(index.referenced_by("07BEIJING1760"))
+        assert index.search_keyword("China", 5, Filters(references_to=("99NOWHERE1",))) == []
+
+
+def test_an_index_of_the_previous_format_asks_for_a_rebuild(sample_index_dir, tmp_path):
+    old = tmp_path / "index"
+    shutil.copytree(sample_index_dir, old)
+    gen = old / (old / "CURRENT").read_text().strip()
+    manifest = json.loads((gen / "manifest.json").read_text())
+    manifest["format_version"] = FORMAT_VERSION - 1
+    (gen / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatchError, match=rf"format {FORMAT_VERSION - 1}.*"
+                                                 r"python -m embeddings build"):
+        open_index(old)
