@@ -29,9 +29,9 @@ _LABEL = re.compile(
 _CABLE = re.compile(
     r"(?:\(?(?P<lead>\d{4}|\d{2})\)?\s+)?"
     r"(?P<post>[A-Z][A-Z'.-]*(?:\s+[A-Z][A-Z'.-]*){0,3}?)\s+"
-    r"(?P<number>\d{1,7})"
-    r"(?:\s*-\s*(?P<dash>\d{2})(?!\d)|\s*\((?P<paren>\d{4}|\d{2})\))?"
-    r"(?=$|[\s,;:.)])")
+    r"0*(?P<number>\d{1,7})"
+    r"(?:\s*[-/]\s*(?P<dash>\d{2})(?!\d)|\s*\((?P<paren>\d{4}|\d{2})\))?"
+    r"(?=$|[\s,;:.()])")
 _KIND_WORDS = (
     ("email", re.compile(r"\bE-?MAILS?\b|\bMAIL(?:S|ED)?\b|\S@\S")),
     ("telcon", re.compile(r"\bTELE?CONS?\b|\bPHONE\b|\bTELEPHONE\b|\bCALLS?\b|\bCONVERSATIONS?\b")),
@@ -68,8 +68,8 @@ def parse(written: str, citing_year: str) -> Reference:
 
     >>> [parse(w, "09").cable_id for w in ("SHANGHAI 66", "2007 MANAGUA 2135",
     ...     "ASUNCION 701 (08)", "QUITO 4525-91", "State 29549", "SECSTATE 012345",
-    ...     "A. 08 SAN JOSE 0499", "USUN NEW YORK 584")]
-    ['09SHANGHAI66', '07MANAGUA2135', '08ASUNCION701', '91QUITO4525', '09STATE29549', '09STATE12345', '08SANJOSE499', '09USUNNEWYORK584']
+    ...     "A. 08 SAN JOSE 0499", "USUN NEW YORK 584", "PANAMA 00933/08", "09BOGOTA569")]
+    ['09SHANGHAI66', '07MANAGUA2135', '08ASUNCION701', '91QUITO4525', '09STATE29549', '09STATE12345', '08SANJOSE499', '09USUNNEWYORK584', '08PANAMA933', '09BOGOTA569']
     >>> [parse(w, "09").kind for w in ("CARTER TELCON", "USDAO NAIROBI IIR 6 875 0123 08",
     ...     "MAR 12", "Embassy-Department e-mails", "PAGE 02 ROME 01196")]
     ['telcon', 'report', 'other', 'email', 'other']
@@ -80,6 +80,8 @@ def parse(written: str, citing_year: str) -> Reference:
     for kind, words in _KIND_WORDS:
         if words.search(text):
             return Reference(written, kind)
+    if ids.is_id(text.split()[0] if text else ""):  # written as an ID: "09BOGOTA569"
+        return Reference(written, "cable", ids.canonical(text.split()[0]))
     m = _CABLE.match(text)
     if m and id_post(m["post"]) in POSTS and int(m["number"]):
         year = _year(m, citing_year)

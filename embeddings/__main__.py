@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 
+from cables import references
 from cables.reader import ParseReport, read_cables
 from cables.errors import PilcrowError
 from embeddings.store import build_index, default_index_dir, open_index
@@ -27,9 +28,11 @@ def cmd_parse(args: argparse.Namespace) -> int:
     """Print each cable (one JSON object a line with --json); the parse report to stderr."""
     report = ParseReport()
     fields = dict.fromkeys(("references", "tags", "subject", "signer"), 0)
+    resolved = 0  # cables with a reference resolved to a cable ID
     for cable in read_cables(*args.paths, report=report):
         for name in fields:
             fields[name] += bool(getattr(cable, name))
+        resolved += any(r.cable_id for r in references.of_cable(cable.id, cable.references))
         if args.json:
             print(json.dumps(cable.to_dict(), ensure_ascii=False))
         else:
@@ -37,7 +40,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
             print(f"{cable.id}\t{cable.date}\t{cable.origin}\t{cable.subject}\t"
                   f"{len(cable.paragraphs)} paragraphs{numbering}")
     print(report.summary(), file=sys.stderr)
-    print("cables with " + ", ".join(f"{name} {n}" for name, n in fields.items()), file=sys.stderr)
+    print("cables with " + ", ".join(f"{name} {n}" for name, n in fields.items())
+          + f", references resolved to cable IDs {resolved}", file=sys.stderr)
     return 0
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from cables import ParseReport, ids, read_cables
 from cables.posts import ROUTING
+from cables.references import of_cable
 from cables.telegram import normalise, parse_header
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +53,15 @@ def test_corpus_parses_with_gap_free_numbering(corpus):
     assert len(gap_free) >= 0.95 * TOTAL, figures
     # What is skipped is a body with no text at all, never a crash or a malformed row.
     assert all(e.reason.endswith("no paragraph text") for e in report.errors), figures
+
+
+def test_references_resolve_to_cable_ids(corpus):
+    """Nearly every cable with a REF line cites at least one cable by a resolvable ID."""
+    cables, _ = corpus
+    cited = [c for c in cables if c.references]
+    resolved = [c for c in cited if any(r.cable_id for r in of_cable(c.id, c.references))]
+    print(f"{len(resolved)}/{len(cited)} cables with references cite a cable by its ID")
+    assert len(resolved) >= 0.95 * len(cited), (len(resolved), len(cited))
 
 
 def test_header_fields_from_the_text_match_what_the_csv_states(rows):
