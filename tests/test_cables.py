@@ -225,7 +225,8 @@ def test_cli_parse_prints_cables_and_the_report(tmp_path):
     (line,) = run.stdout.splitlines()
     assert Cable.from_dict(json.loads(line)).id == "09GUANGZHOU54"
     assert run.stderr.splitlines() == [f"1 cables read, 1 skipped: {tmp_path / 'empty.txt'}: empty file",
-                                       "cables with references 0, tags 1, subject 1, signer 1"]
+                                       "cables with references 0, tags 1, subject 1, signer 1, "
+                                       "references resolved to cable IDs 0"]
     plain = subprocess.run([sys.executable, "-m", "embeddings", "parse", str(SEEDS / "002_ff3ac79c9ad3b8d2.txt")],
                            cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert plain.stdout.split("\t")[0] == "07BEIJING2459"

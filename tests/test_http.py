@@ -11,9 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cables import Cable, Paragraph
+from cables import Paragraph
 from qa import Answer, Citation, Dropped, Hit, Settings
 from web import create_app
+from web.api import CableWithReferences, CitedReference
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "How did Zhejiang's new policy change hukou rules for migrant workers?"
@@ -132,7 +133,8 @@ def test_openapi_documents_every_endpoint_with_models(app_url):
     # the API without another edit.
     models = schema["components"]["schemas"]
     for record, computed in ((Answer, set()), (Hit, {"ref"}), (Citation, {"ref"}),
-                             (Dropped, set()), (Cable, set()), (Paragraph, set())):
+                             (Dropped, set()), (CableWithReferences, set()),
+                             (CitedReference, set()), (Paragraph, set())):
         assert set(models[record.__name__]["properties"]) == {
             f.name for f in fields(record)} | computed, record.__name__
 
