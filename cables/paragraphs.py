@@ -25,14 +25,14 @@ _LINE_MARKER = re.compile(
     rf"(?:\.(?!\d)|,(?=[ \t]+[A-Z])|\)?(?=[ \t]*\([ \t]*{_MARK}[ \t]*\)))[ \t]*")
 # Inside a line, after a heading, a rule or the classification reason run into it:
 # `ARTICLE 98: 5. (C) ...`, `-------1.(U) ...`, `REASON: 1.4 (b), (d) 1. (C) ...`, and
-# `---- 17.` with its marking on the next line. (Starting at the digits lets the regex
-# engine skip ahead fast; the caller checks what precedes them.)
-_INLINE_MARKER = re.compile(
-    rf"(?P<num>\d{{1,3}})\.[ \t]*(?:\n[ \t]*){{0,2}}(?=\([ \t]*{_MARK}[ \t]*\))")
+# `---- 17.` with its marking on the next line. Found from the marking back to its number:
+# markings are few, digits are many, so this is the fast way round.
+_MARKING_OPEN = re.compile(rf"\((?=[ \t]*{_MARK}[ \t]*\))")
+_NUMBER_BEFORE = re.compile(r"(\d{1,3})\.[ \t]*(?:\n[ \t]*){0,2}\Z")
 _AFTER_INLINE = (" ", "\t", "-", "=", "_", "*")
 # A number run into the text after a full stop, with no marking: `... interest. 6. Venturelli
 # noted ...`. Weak: taken only as the very next number, and a line-start marker wins over it.
-_RUN_IN_NUMBER = re.compile(r"(?<=[.!?\"”][ \t])[ \t]?(?P<num>\d{1,2})\.[ \t]+(?=[A-Z])")
+_RUN_IN_NUMBER = re.compile(r"[.!?\"”][ \t]{1,2}(?P<num>\d{1,2})\.[ \t]+(?=[A-Z])")
 _PAGE_LINE = re.compile(r"\n[ \t]*[A-Z][A-Z .]{1,30}?[ \t]+\d{8}[ \t]+\d{3}(?:\.\d+)?[ \t]+OF[ \t]+\d{3}[ \t]*(?=\n)")
 # The page header of older telegrams, often run into the text: `PAGE 03 ROME 01196 01 OF 02 082030Z`.
 # (Its `01 OF 02` may be missing: `PAGE 03 VATICA 00819 190632Z`.)
@@ -41,6 +41,7 @@ _OLD_PAGE = re.compile(r"PAGE[ \t]+\d{2,3}[ \t]+[A-Z][A-Z .]{1,30}?[ \t]+\d{4,6}
 # Transmission furniture on a line of its own: the SIPDIS caveat, and the end of a raw
 # telegram (`BT`, the sequence number `#0374`, `NNNN`).
 _DROPPED_LINE = re.compile(r"\n[ \t]*(?:SIPDIS|NNNN|BT|#\d{3,5})[ \t]*(?=\n)")
+_RULE_CHARS = " \t-=_*~"
 _RULE = re.compile(r"[ \t]*[-=_*~ ]+$")
 _HEADING_END = ('.', '?', '!', ':', ';', ',', '"', "'", '”', '’', ')')
 _LIST_ITEM = re.compile(r"[ \t]*([-*•(]|[A-Za-z0-9]{1,3}[.)][ \t])")
@@ -95,10 +96,13 @@ def _candidates(text: str) -> list[_Marker]:
         found.append(_Marker(m.start(), at, int(m.group("num")), strong, False,
                              (m.group("pre") or "").upper()))
     line_marker_ends = {marker.text_at for marker in found}
-    for m in _INLINE_MARKER.finditer(text):
+    for mark in _MARKING_OPEN.finditer(text):
+        window = max(0, mark.start() - 16)
+        if mark.start() in line_marker_ends or not (m := _NUMBER_BEFORE.search(text, window, mark.start())):
+            continue
         start = m.start() - (text[m.start() - 1:m.start()] == "¶")
-        if m.end() not in line_marker_ends and text[start - 1:start] in _AFTER_INLINE:
-            found.append(_Marker(start, m.end(), int(m.group("num")), True, True, ""))
+        if text[start - 1:start] in _AFTER_INLINE:
+            found.append(_Marker(start, mark.start(), int(m.group(1)), True, True, ""))
     for m in _RUN_IN_NUMBER.finditer(text):
         found.append(_Marker(m.start("num"), m.end(), int(m.group("num")), False, True, ""))
     return sorted(found, key=lambda marker: marker.start)
@@ -217,7 +221,7 @@ def _without_trailer(body: str) -> str:
 def _join(lines: list[str]) -> str:
     """Lines as one paragraph text; a rule line (`-----`, a heading's underline) is no text."""
     return " ".join(" ".join(line.lstrip().removeprefix("¶") for line in lines
-                             if not _RULE.match(line)).split())
+                             if line.strip(_RULE_CHARS)).split())
 
 
 def _own_text(span: str, last: bool) -> tuple[list[str], str]:

@@ -46,9 +46,9 @@ _NEEDS_COLON = {"Tags", "Subject", "REFTEL", "REFTELS", "Reftel", "Reftels", "RE
 # A cable body run into a header line: `REF: STATE 74305  (SBU) According to ...`,
 # `... REASON: 1.4 (b), (d) 1. (C) Embassy Tripoli ...`, `REF: TBILISI 1362 1. (SBU)`.
 # (Not the `C. (C) GUANGZHOU 510` of a lettered REF list.)
-_RUN_IN_BODY = re.compile(r"(?<![A-Z]\.)(?:[ \t]|(?<=\n))\((?:SBU|C|S|U)(?://?NF)?\)[ \t]"
-                          r"|(?<=[ \t])1\.?[ \t]*\((?:SBU|C|S|U|S/NF|C/NF)\)"
-                          r"|(?<=[ \t])1\.[ \t]+(?=Summary|SUMMARY|Key Points)")
+_RUN_IN_BODY = re.compile(r"\((?<![A-Z]\.[ \t]\()(?<=[ \t\n]\()(?:SBU|C|S|U)(?://?NF)?\)[ \t]"
+                          r"|1(?<=[ \t]1)\.?[ \t]*\((?:SBU|C|S|U|S/NF|C/NF)\)"
+                          r"|1(?<=[ \t]1)\.[ \t]+(?=Summary|SUMMARY|Key Points)")
 # A REF list the body runs into with no marking: `REF: SECSTATE 165115 1. Post grants ...`,
 # `REF: SECSTATE 102414 We delivered points in reftel to ...`.
 _RUN_IN_SENTENCE = re.compile(r"(?<=\d)[ \t]+(?:1\.[ \t]+(?=[A-Z])|(?=[A-Z][a-z]+(?:[ \t]+[a-z]+){3}))")
@@ -59,18 +59,18 @@ _REF_RUN_IN = re.compile(r"(?:REFS?|Refs?|REFTELS?|Reftels?)(?:\.?:|(?=[ \t]+[A-
 # What ends a subject or a REF list run into the line: the classification authority, the
 # SBU caveat, a classification line, a page header, a rule, the first paragraph, and what
 # follows a subject cut short with `...`.
-_TEXT_END_PATTERN = (
-    r"[ \t]*\b(?:[Cc]lassified|CLASSIFIED)[ \t]+(?:[Bb]y|BY)\b"
-    r"|[ \t]*\b(?i:sensi?tive[ \t]+but[ \t]+unclassified)"
-    r"|[ \t]*\bC[ \t]?O[ \t]?N[ \t]?F[ \t]?I[ \t]?D[ \t]?E[ \t]?N[ \t]?T[ \t]?I[ \t]?A[ \t]?L\b"
-    r"|[ \t]*\b(?:UNCLAS|CONFIDENTIAL|SECRET)[ \t]+(?:SECTION|[A-Z][A-Z ]{1,30}[ \t]\d{6}\b)"
-    r"|[ \t]*\b[A-Z][A-Z .]{1,30}?[ \t]+\d{8}[ \t]+\d{3}(?:\.\d+)?[ \t]+OF[ \t]+\d{3}"
-    r"|[ \t]*\b(?:CONFIDENTIAL[ \t]+|UNCLASSIFIED[ \t]+|SECRET[ \t]+)?PAGE[ \t]+\d{2,3}\b"
-    r"|[ \t]*-{5,}|(?<=\.\.\.)[ \t]*\S|(?<=[A-Za-z0-9]\.\.)(?!\.)[ \t]*\S|[ \t]*\bid:[ \t]*\d+[ \t]+date:"
-    r"|[ \t]+¶?[ \t]*1\.?[ \t]*\((?:SBU|C|S|U|S/NF|C/NF)\)|[ \t]+¶?1\.[ \t]+(?=Summary|SUMMARY)")
+_TEXT_END_PATTERN = (  # (no leading blanks: each branch starts with what it looks for, which is fast)
+    r"\b(?:[Cc]lassified|CLASSIFIED)[ \t]+(?:[Bb]y|BY)\b"
+    r"|\b(?i:sensi?tive[ \t]+but[ \t]+unclassified)"
+    r"|\bC[ \t]?O[ \t]?N[ \t]?F[ \t]?I[ \t]?D[ \t]?E[ \t]?N[ \t]?T[ \t]?I[ \t]?A[ \t]?L\b"
+    r"|\b(?:UNCLAS|CONFIDENTIAL|SECRET)[ \t]+(?:SECTION|[A-Z][A-Z ]{1,30}[ \t]\d{6}\b)"
+    r"|\b[A-Z][A-Z .]{1,30}?[ \t]+\d{8}[ \t]+\d{3}(?:\.\d+)?[ \t]+OF[ \t]+\d{3}"
+    r"|\b(?:CONFIDENTIAL[ \t]+|UNCLASSIFIED[ \t]+|SECRET[ \t]+)?PAGE[ \t]+\d{2,3}\b"
+    r"|-{5,}|(?<=\.\.\.)[ \t]*\S|(?<=[A-Za-z0-9]\.\.)(?!\.)[ \t]*\S|\bid:[ \t]*\d+[ \t]+date:"
+    r"|(?<=[ \t])¶?[ \t]*1\.?[ \t]*\((?:SBU|C|S|U|S/NF|C/NF)\)|(?<=[ \t])¶?1\.[ \t]+(?=Summary|SUMMARY)")
 _TEXT_END = re.compile(_TEXT_END_PATTERN)
-_FIELD_END = re.compile(r"[ \t]+(?=(?:REFS?|Refs?|REFTELS?|Reftels?)(?:\.?:|[ \t]+[A-Z][.:)][ \t]))"
-                        r"|[ \t]*\b(?=(?:REF|Ref)\([Ss]\))|(?<=[A-Z])(?=REF:)|" + _TEXT_END_PATTERN)
+_FIELD_END = re.compile(r"(?<=[ \t])(?=(?:REFS?|Refs?|REFTELS?|Reftels?)(?:\.?:|[ \t]+[A-Z][.:)][ \t]))"
+                        r"|\b(?=(?:REF|Ref)\([Ss]\))|(?<=[A-Z])(?=REF:)|" + _TEXT_END_PATTERN)
 _NAMES = {"UNCLAS": "UNCLASSIFIED", "UNCLASSIFIED": "UNCLASSIFIED", "CONFIDENTIAL": "CONFIDENTIAL",
           "SECRET": "SECRET"}
 
@@ -101,8 +101,9 @@ def normalise(text: str) -> str:
         text = _MD_LINK.sub(r"\1", _MD_PILCROW.sub(r"\1¶", text))
     if "#" in text:
         text = _MD_HEADING.sub("", text)
-    # A backslash ending a line is the mirror's line continuation (`DIPLOMATIC \\`).
-    return "\n".join(line.rstrip().removesuffix("\\").rstrip() for line in text.split("\n"))
+    if "\\" in text:  # a backslash ending a line is the mirror's line continuation (`DIPLOMATIC \\`)
+        return "\n".join(line.rstrip().removesuffix("\\").rstrip() for line in text.split("\n"))
+    return "\n".join(line.rstrip() for line in text.split("\n"))
 
 
 def dtg_date(text: str) -> tuple[str, str]:
@@ -168,6 +169,8 @@ def _run_in_body(text: str, start: int, end: int, items: bool) -> re.Match | Non
     """Where the body runs into a header field, if it does: `(C) ...` right after a `B.`
     or `(B)` item of a REF list (`items`) is item C, not a paragraph's marking."""
     for m in _RUN_IN_BODY.finditer(text, start, end):
+        if m.start() == start:
+            continue  # `SUBJECT: (C) ...`: the field's own marking
         letter = m.group().strip()[1:2]
         before = chr(ord(letter) - 1) if letter.isalpha() else ""
         item = items and before and re.search(rf"(?:\({before}\)|\b{before}[.)])", text[start:m.start()])
