@@ -44,6 +44,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--generator",
                         help="default generator: extractive, transformers, llama-cpp, openai "
                              "(env PILCROW_GENERATOR, default transformers)")
+    parser.add_argument("--model", help="a model of your own: a .gguf file (run by llama-cpp when installed, else "
+                     "transformers) or a transformers folder (env PILCROW_MODEL)")
     parser.add_argument("--corpus", default="data/cables",
                         help="what to index when the index folder holds none "
                              "(default data/cables, the sample corpus)")
@@ -69,11 +71,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from embeddings import build_index
     from cables.errors import IndexNotFoundError, PilcrowError
-    from qa import Assistant, Settings
+    from qa import Assistant, Settings, generator_for
     from web import create_app
 
     try:
-        settings = Settings.from_env(index_dir=args.index, generator=args.generator)
+        settings = Settings.from_env(index_dir=args.index, model=args.model,
+                                     generator=args.generator or generator_for(args.model))
         if not is_loopback(args.host) and settings.api_token is None:
             print(f"warning: serving on {args.host} without PILCROW_API_TOKEN: anyone who can "
                   "reach this port can use the API. Set PILCROW_API_TOKEN to require a token.",

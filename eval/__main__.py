@@ -18,7 +18,7 @@ from eval.questions import FOLLOWUPS, SPLITS, load_questions
 from eval.report import SetRun, latency_table, metrics_table, summary, write_report
 from eval.runner import (DEFAULT_THRESHOLDS, load_thresholds, run_questions, sample, score,
                          score_by_kind, supports_history)
-from qa import Assistant, Settings
+from qa import Assistant, Settings, generator_for
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_CORPUS = ROOT / "data" / "cables"
@@ -30,6 +30,7 @@ EPILOG = """examples:
   python -m eval --generator extractive --report var/eval/extractive
   python -m eval --generator transformers --split test --limit 40 --json > metrics.json
   python -m eval --questions my-questions.jsonl --index var/full-index --k 20
+  python -m eval --generator transformers --model ~/models/Qwen2.5-0.5B-Instruct --split dev
 
 Splits: eval/dev.jsonl is what thresholds, weights, rules and prompts are tuned on;
 eval/test.jsonl is never tuned on, only reported. Each split's follow-up cases
@@ -57,6 +58,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--generator", default=None,
                    help="extractive | transformers | llama-cpp | openai (default: PILCROW_GENERATOR "
                         "or the Settings default)")
+    p.add_argument("--model", default=None, help="a model of your own: a .gguf file (run by llama-cpp when installed, else "
+                     "transformers) or a transformers folder (env PILCROW_MODEL)")
     p.add_argument("--k", type=int, default=DEFAULT_K,
                    help=f"hits per question (default {DEFAULT_K}); recall@k needs k hits")
     p.add_argument("--thresholds", type=Path, default=DEFAULT_THRESHOLDS,
@@ -120,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
             if required or path.exists():
                 load_questions(path)
         settings = Settings.from_env(
-            index_dir=str(args.index or DEFAULT_INDEX), generator=args.generator, k=args.k)
+            index_dir=str(args.index or DEFAULT_INDEX), k=args.k, model=args.model,
+            generator=args.generator or generator_for(args.model))
         generator = settings.generator
         assistant = open_assistant(settings, sample=args.index is None)
         runs = [run_set(assistant, name, path, required, args, generator)

@@ -41,7 +41,7 @@ class SetRun:
 
 RATE_METRICS = (
     *(f"recall@{k}" for k in RECALL_AT), "mrr", "citation_precision", "gold_hit_rate",
-    "fact_accuracy", "abstention_rate", "wrongful_abstention_rate",
+    "fact_accuracy", "abstention_rate", "wrongful_abstention_rate", "fallback_share",
 )
 _EXCERPT = 160
 

@@ -40,6 +40,7 @@ class Outcome:
     generator: str = ""
     settings_hash: str = ""
     top_similarity: float = 0.0  # best question-paragraph cosine: what abstention decides on
+    fallback: bool = False  # the generator's whole draft was dropped; the extractive answer shown
 
     def to_dict(self) -> dict:
         q = self.question
@@ -51,6 +52,7 @@ class Outcome:
             "hits": [list(r) for r in self.hits], "citations": [list(r) for r in self.citations],
             "timings": self.timings, "generator": self.generator,
             "settings_hash": self.settings_hash, "top_similarity": self.top_similarity,
+            "fallback": self.fallback,
             "failures": failures(self),
         }
 
@@ -67,6 +69,7 @@ def outcome_of(question: Question, answer, total_ms: float) -> Outcome:
         generator=answer.generator,
         settings_hash=answer.settings_hash,
         top_similarity=max((h.similarity for h in answer.hits), default=0.0),
+        fallback=answer.fallback,
     )
 
 
@@ -155,6 +158,8 @@ def score(outcomes: Sequence[Outcome], depth: int) -> dict:
         [o.text for o in answerable], [o.question.facts for o in answerable])
     result["abstention_rate"] = metrics.rate([o.abstained for o in unanswerable])
     result["wrongful_abstention_rate"] = metrics.rate([o.abstained for o in answerable])
+    # Of the answers given: how often the model's draft was dropped whole and quoting shown.
+    result["fallback_share"] = metrics.rate([o.fallback for o in outcomes if not o.abstained])
     result["recall_curve"] = {
         str(k): metrics.recall_at_k(rankings, golds, k) for k in range(1, depth + 1)}
     result["latency_ms"] = {

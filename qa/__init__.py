@@ -11,7 +11,8 @@ CLI and eval all return `Answer.to_dict()`.
 """
 from cables.records import Filters
 from qa.assistant import Assistant
+from qa.generate import generator_for
 from qa.settings import Settings
 from qa.types import Answer, Citation, Dropped, Hit
 
-__all__ = ["Answer", "Assistant", "Citation", "Dropped", "Filters", "Hit", "Settings"]
+__all__ = ["Answer", "Assistant", "Citation", "Dropped", "Filters", "Hit", "Settings", "generator_for"]

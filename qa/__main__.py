@@ -9,6 +9,7 @@ from pathlib import Path
 from cables.errors import PilcrowError
 from cables.records import Filters
 from qa.assistant import Assistant
+from qa.generate import generator_for
 from qa.settings import Settings, markdown_table, replace_table
 from qa.types import Answer, Hit, to_dict
 
@@ -36,6 +37,8 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--generator", help="extractive, transformers, llama-cpp or openai "
                      "(default: $PILCROW_GENERATOR or transformers)")
+    ask.add_argument("--model", help="a model of your own: a .gguf file (run by llama-cpp when installed, else "
+                     "transformers) or a transformers folder (env PILCROW_MODEL)")
     for sub in (search, ask):
         sub.add_argument("--k", type=int, help="paragraphs to return (search default 10; "
                          "ask default $PILCROW_K or 8)")
@@ -68,8 +71,9 @@ def main(argv: list[str] | None = None) -> int:
                       classifications=tuple(args.classification), tags=tuple(args.tag),
                       references_to=tuple(args.references_to))
     try:
-        settings = Settings.from_env(index_dir=args.index,
-                                     generator=getattr(args, "generator", None))
+        model = getattr(args, "model", None)
+        settings = Settings.from_env(index_dir=args.index, model=model,
+                                     generator=getattr(args, "generator", None) or generator_for(model))
         assistant = Assistant(settings)
         if args.command == "search":
             hits = assistant.search(args.query, k=args.k or 10, filters=filters)

@@ -357,6 +357,19 @@ for _name, _fn, _modules, _install in (
         UNAVAILABLE[_name] = f"pip install {_install}"
 
 
+def generator_for(model: str | None) -> str | None:
+    """The in-process generator that runs a `--model` given without `--generator`: llama-cpp
+    for a .gguf file when llama-cpp-python is installed, transformers otherwise; None for no
+    model (the settings' generator stays).
+
+    >>> generator_for("models/Qwen2.5-0.5B-Instruct"), generator_for(None)
+    ('transformers', None)
+    """
+    if not model:
+        return None
+    return "llama-cpp" if model.endswith(".gguf") and "llama-cpp" in GENERATORS else "transformers"
+
+
 def get_generator(name: str) -> Generate:
     """The generator called `name`, or an error that says what is available."""
     if name in GENERATORS:

@@ -43,7 +43,7 @@ class Settings(IndexSettings):
         "`llama-cpp` \\| `openai`", json_schema_extra={"flag": "--generator"})
     model: str = Field(
         "", description="generator model: a transformers folder or a `.gguf` file; empty = "
-        "the bundled SmolLM2 GGUF")
+        "the bundled SmolLM2 GGUF", json_schema_extra={"flag": "--model"})
     grounding: str = Field(
         "choose", pattern=r"^(choose|copy|free)$", description="how the transformers generator "
         "drafts: `choose` = the model ranks the sources' best sentences and the likeliest are "
