@@ -10,6 +10,7 @@ interfaces build on it.
 from cables.errors import (CableParseError, ConfigError, IndexMismatchError, IndexNotFoundError,
                            InvalidInputError, ModelNotFoundError, NotFoundError, PilcrowError)
 from cables.jsonl import write_jsonl
+from cables.numbers import numbers, spell_numbers
 from cables.reader import ParseReport, read_cables
 from cables.ids import canonical, citation
 from cables.records import Cable, Filters, Paragraph

@@ -9,25 +9,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
+
+from cables import spell_numbers
 
 Ref = tuple[str, int]
 
-_SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
-# A number as cables write it: "23.6", "23,600,000", "4", optionally followed by a scale word.
-_NUMBER = re.compile(
-    r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?:\s+(thousand|million|billion|trillion)\b)?"
-)
 _PERCENT = re.compile(r"(?<=\d)\s*(?:%|per\s*cent\b|percent\b)")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
-
-
-def _number(match: re.Match) -> str:
-    whole, frac, scale = match.group(1).replace(",", ""), match.group(2) or "", match.group(3)
-    if scale is None:
-        return whole + frac
-    value = Decimal(whole + frac) * _SCALES[scale]
-    return str(int(value)) if value == value.to_integral_value() else format(value.normalize(), "f")
 
 
 def normalize(text: str) -> str:
@@ -45,8 +33,7 @@ def normalize(text: str) -> str:
     >>> normalize("4.1 million") == normalize("4,100,000")
     True
     """
-    text = text.translate(_QUOTES).lower()
-    text = _NUMBER.sub(_number, text)
+    text = spell_numbers(text.translate(_QUOTES).lower())
     text = _PERCENT.sub("%", text)
     return " ".join(text.split())
 

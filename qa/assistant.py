@@ -22,8 +22,9 @@ from cables.records import Cable, Filters, Paragraph
 from cables.references import Reference
 from embeddings.store import open_index
 from qa import generate
-from qa.cite import verify
-from qa.retrieve import is_direct, retrieve
+from qa.cite import memoized, verify
+from qa.extractive import extractive_draft
+from qa.retrieve import retrieve
 from qa.sentences import names, normalize_space
 from qa.settings import Settings
 from qa.types import Answer, Hit
@@ -84,12 +85,19 @@ class Assistant:
         mark = time.perf_counter()
         # Small batches: the encoder pads a batch to its longest text, and claims and
         # sentences vary from 5 to 100 words.
-        encode = functools.partial(self.index.encoder().encode, batch_size=16)
-        verified = verify("".join(pieces), question, hits, encode, settings.support_threshold)
+        encode = memoized(functools.partial(self.index.encoder().encode, batch_size=16))
+        verified = verify("".join(pieces), hits, encode, settings.support_threshold)
+        # When the verifier dropped every sentence, the reader still gets an answer: the
+        # extractive one, which quotes the paragraphs and so passes at any threshold; the
+        # Answer says so, and keeps what was dropped from the draft.
+        fallback = not verified.text
+        if fallback:
+            quoted = verify(extractive_draft(question, hits), hits, encode, threshold=0.0)
+            verified = replace(quoted, dropped=verified.dropped)
         timings["verify"] = _ms(mark)
         timings["total"] = _ms(started)
         yield Answer(question, verified.text, verified.citations, tuple(hits), False,
-                     verified.dropped, settings.generator, timings, settings.hash(), verified.fallback)
+                     verified.dropped, settings.generator, timings, settings.hash(), fallback)
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         """Retrieval alone: the `k` best paragraphs for `query`."""
@@ -173,7 +181,7 @@ class Assistant:
         weak: the reader asked about it."""
         if not hits:
             return True
-        if any(is_direct(h) for h in hits):
+        if any(h.direct for h in hits):
             return False
         if max(h.similarity for h in hits) < settings.abstain_threshold:
             return True

@@ -5,7 +5,8 @@ each marker becomes `(cable_id, paragraph)`; a marker to a source that was not r
 removed; each sentence is scored against the paragraph(s) it cites (all sources when it
 cites none); sentences below the threshold, or with a number their paragraph lacks, are
 dropped into `Dropped`; an uncited sentence that passes gets its best paragraph's citation.
-If no sentence survives, the extractive answer is verified instead.
+What to show when no sentence survives is the caller's decision (`Assistant` falls back to
+the extractive answer).
 
 Support of a claim by a paragraph, 0..1 = mean of
   - semantic: the best cosine similarity of the claim to one of the paragraph's sentences
@@ -28,7 +29,6 @@ import numpy as np
 
 from cables import ids
 from cables.ids import citation
-from qa.extractive import extractive_draft
 from qa.sentences import content_words, names, normalize_space, numbers, split_sentences
 from qa.types import Citation, Dropped, Hit
 
@@ -51,7 +51,6 @@ class Verified:
     text: str  # kept sentences with inline citations "[09SHANGHAI374 ¶9]"
     citations: tuple[Citation, ...]
     dropped: tuple[Dropped, ...]
-    fallback: bool  # True when the extractive answer replaced a draft with nothing supported
 
 
 @dataclass(frozen=True)
@@ -60,17 +59,11 @@ class _Claim:
     cited: tuple[int, ...]  # indexes into sources (0-based); empty = uncited
 
 
-def verify(draft: str, question: str, sources: Sequence[Hit], encode: Encode, threshold: float) -> Verified:
+def verify(draft: str, sources: Sequence[Hit], encode: Encode, threshold: float) -> Verified:
     """Keep the sentences of `draft` that `sources` support; see the module docstring."""
-    encode = _memoized(encode)  # the fallback checks the same paragraph sentences again
     claims, dropped = parse_draft(draft, sources)
     kept, more_dropped, citations = _check(claims, sources, encode, threshold)
-    dropped += more_dropped
-    if kept or not sources:
-        return Verified(" ".join(kept), tuple(citations.values()), tuple(dropped), False)
-    claims, _ = parse_draft(extractive_draft(question, sources), sources)
-    kept, _, citations = _check(claims, sources, encode, threshold=0.0)
-    return Verified(" ".join(kept), tuple(citations.values()), tuple(dropped), True)
+    return Verified(" ".join(kept), tuple(citations.values()), tuple(dropped + more_dropped))
 
 
 def parse_draft(draft: str, sources: Sequence[Hit]) -> tuple[list[_Claim], list[Dropped]]:
@@ -187,7 +180,9 @@ def lexical_overlap(claim: str, paragraph: str) -> float:
     return len(words & (content_words(paragraph) | numbers(paragraph))) / len(words)
 
 
-def _memoized(encode: Encode) -> Encode:
+def memoized(encode: Encode) -> Encode:
+    """`encode` remembering each text's vector: a second verification of the same sources
+    does not encode their sentences again."""
     cache: dict[str, np.ndarray] = {}
 
     def run(texts: list[str]) -> np.ndarray:

@@ -22,8 +22,9 @@ from qa.types import Hit
 
 K = TypeVar("K", bound=Hashable)
 
-# Direct lookups score above any fused score (RRF scores are below 2 / rrf_k).
-DIRECT_SCORE = 1.0
+# Direct lookups rank above any fused score (RRF scores are at most 2 / (rrf_k + 1)); that
+# they were named is their `Hit.direct`, not this score.
+DIRECT_SCORE = 2.0
 
 
 def rrf(lists: Sequence[Sequence[K]], k: int = 60) -> list[tuple[K, float]]:
@@ -107,15 +108,10 @@ def retrieve(index, question: str, *, k: int, candidates: int, rrf_k: int,
             date=cables[key[0]].date, origin=cables[key[0]].origin,
             subject=cables[key[0]].subject, classification=cables[key[0]].classification,
             dense_rank=dense_rank.get(key), keyword_rank=keyword_rank.get(key),
-            similarity=float(dense_score[key]),
+            similarity=float(dense_score[key]), direct=key in direct,
         )
         for key in keys
     ]
-
-
-def is_direct(hit: Hit) -> bool:
-    """Whether the hit was named by the question rather than found by search."""
-    return hit.score >= DIRECT_SCORE
 
 
 def _direct(index, question: str, encoder) -> list[tuple[tuple[str, int], float]]:

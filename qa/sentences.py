@@ -1,17 +1,20 @@
-"""Cable prose cut into sentences, content words and numbers: what answers are compared by.
+"""Cable prose cut into sentences and content words: what answers are compared by (numbers
+are read by `cables.numbers`, the same way the eval reads them).
 
 >>> split_sentences("The U.S. Consul met Mr. Cao. He said 84 percent. End note.")
 ['The U.S. Consul met Mr. Cao.', 'He said 84 percent.', 'End note.']
 >>> sorted(content_words("Zhejiang officials said the hukou rules stay"))
 ['hukou', 'official', 'rule', 'stay', 'zhejiang']
->>> sorted(numbers("400,000 new jobs, seven percent, 6.4 million"))
-['400000', '6.4', '7']
 >>> names("Did Guangdong party secretary Wang Yang tell Dr. Gao or North Koreans about China's TIP?")
 ['Guangdong', 'Wang Yang', 'Gao', 'North Korean', 'China', 'TIP']
 """
 from __future__ import annotations
 
 import re
+
+from cables.numbers import is_number_word, numbers
+
+__all__ = ["STOPWORDS", "content_words", "names", "normalize_space", "numbers", "split_sentences"]
 
 # Words that end with a period without ending a sentence. Cables abbreviate titles, months
 # and country names ("U.S.", "P.R.C."); the single-letter rule covers initials.
@@ -23,14 +26,6 @@ _ABBREVIATIONS = frozenset(
 _BOUNDARY = re.compile(r"""[.!?]["')\]]*\s+(?=["'(\[]?[A-Z0-9])""")
 _WORD = re.compile(r"[a-z][a-z'-]*[a-z]|[a-z]")
 _NAME_TOKEN = re.compile(r"[A-Za-z][\w'’.-]*")
-_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
-_NUMBER_WORDS = {
-    w: str(i)
-    for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-        "fifteen sixteen seventeen eighteen nineteen twenty".split()
-    )
-}
 # Function words, question words and reporting verbs: they match everywhere and prove nothing.
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been
@@ -67,8 +62,7 @@ def split_sentences(text: str) -> list[str]:
 
 
 def _stem(word: str) -> str:
-    # A light plural strip is enough to match "officials" with "official"; a real stemmer
-    # would also merge words that cables keep apart (e.g. "policy" and "police").
+    # A light plural strip is enough to match "officials" with "official".
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
@@ -79,15 +73,8 @@ def content_words(text: str) -> set[str]:
     return {
         _stem(w)
         for w in _WORD.findall(text.lower())
-        if w not in STOPWORDS and w not in _NUMBER_WORDS and len(w) > 1
+        if w not in STOPWORDS and not is_number_word(w) and len(w) > 1
     }
-
-
-def numbers(text: str) -> set[str]:
-    """Numbers written in `text`, normalised ("400,000" -> "400000", "seven" -> "7")."""
-    found = {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
-    found |= {_NUMBER_WORDS[w] for w in _WORD.findall(text.lower()) if w in _NUMBER_WORDS}
-    return found
 
 
 def names(text: str) -> list[str]:

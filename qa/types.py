@@ -30,6 +30,7 @@ class Hit:
     dense_rank: int | None = None  # 1-based rank in the dense list, None if absent
     keyword_rank: int | None = None  # 1-based rank in the keyword list, None if absent
     similarity: float = 0.0  # cosine similarity of question and paragraph (abstention uses it)
+    direct: bool = False  # named by the question ("09SHANGHAI374 ¶9"), not found by search
 
     @computed_field(examples=["09SHANGHAI374 ¶9"])  # in to_dict() and the API's JSON
     @property

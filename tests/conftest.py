@@ -16,13 +16,18 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 @pytest.fixture(scope="session")
-def sample_index_dir(tmp_path_factory) -> Path:
-    """An index of the sample corpus (data/cables), built once per test session."""
+def sample_index_dir() -> Path:
+    """An index of the sample corpus (data/cables) in var/test-index, kept between sessions.
+
+    Updated, not rebuilt, each session: `build_index` re-embeds only the cables whose parse
+    changed (usually none: a few seconds instead of minutes) and rebuilds from scratch when
+    the index format or the model changed. Tests only read it.
+    """
     from embeddings.store import build_index
 
-    index_dir = tmp_path_factory.mktemp("sample-index")
-    build_index([Path(__file__).resolve().parent.parent / "data" / "cables"], index_dir,
-                progress=False)
+    root = Path(__file__).resolve().parent.parent
+    index_dir = root / "var" / "test-index"
+    build_index([root / "data" / "cables"], index_dir, prune=True, progress=False)
     return index_dir
 
 

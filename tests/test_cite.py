@@ -5,7 +5,8 @@ import pytest
 
 from cables.reader import read_cables
 from embeddings.encoder import Encoder
-from qa.cite import parse_draft, verify
+from qa.cite import parse_draft, unstated, verify
+from qa.extractive import extractive_draft
 from qa.sentences import split_sentences
 from qa.settings import Settings
 from qa.types import Hit
@@ -35,7 +36,7 @@ def test_invented_sentence_and_marker_to_unretrieved_source_are_removed(shanghai
     draft = ("Ye Ke said that 84 percent of criminals in Zhejiang are migrant workers [1]. "
              "Zhejiang officials announced a new airport for Hangzhou funded by Japanese banks [2]. "
              "Eliminating the hukou requirement in the near term would be impossible, Ye said [5].")
-    v = verify(draft, "what did Zhejiang officials say about hukou?", hits, encode, THRESHOLD)
+    v = verify(draft, hits, encode, THRESHOLD)
 
     assert "airport" not in v.text
     assert "[5]" not in v.text and "[2]" not in v.text
@@ -44,7 +45,6 @@ def test_invented_sentence_and_marker_to_unretrieved_source_are_removed(shanghai
     # The sentence whose marker pointed nowhere is still true: checked against every
     # source, it gets the citation of the paragraph that says it.
     assert "Eliminating the hukou requirement in the near term would be impossible, Ye said [09SHANGHAI374 ¶9]." in v.text
-    assert not v.fallback
     reasons = {d.sentence: d.reason for d in v.dropped}
     assert reasons["[5]"] == "marker [5] points to no retrieved source"
     airport = next(d for d in v.dropped if "airport" in d.sentence)
@@ -56,16 +56,15 @@ def test_invented_sentence_and_marker_to_unretrieved_source_are_removed(shanghai
 
 def test_number_missing_from_cited_paragraph_drops_the_sentence(shanghai374, encode):
     hits = sources(shanghai374, 9)
-    v = verify("Ye Ke claimed 85 percent of criminals in Zhejiang are migrant workers [1].", "?", hits,
+    v = verify("Ye Ke claimed 85 percent of criminals in Zhejiang are migrant workers [1].", hits,
                encode, THRESHOLD)
     assert v.dropped[0].reason == "number 85 not in 09SHANGHAI374 ¶9"
-    assert v.fallback  # nothing survived: the extractive answer replaced the draft
-    assert "85" not in v.text
+    assert v.text == "" and v.citations == ()  # nothing survived
 
 
 def test_uncited_supported_sentence_gets_its_best_paragraph(shanghai374, encode):
     hits = sources(shanghai374, 3, 5, 9)
-    v = verify("Zhejiang generated 400,000 new jobs in the first half of 2009, Cao said.", "jobs?", hits,
+    v = verify("Zhejiang generated 400,000 new jobs in the first half of 2009, Cao said.", hits,
                encode, THRESHOLD)
     assert v.text == "Zhejiang generated 400,000 new jobs in the first half of 2009, Cao said [09SHANGHAI374 ¶5]."
     assert v.citations[0].quote.startswith("The bright side, Cao asserted, is Zhejiang has generated 400,000")
@@ -75,10 +74,10 @@ def test_uncited_supported_sentence_gets_its_best_paragraph(shanghai374, encode)
 def test_a_source_that_does_not_say_it_is_not_a_citation(shanghai374, encode):
     # True of ¶9, but the draft cites ¶3: the check is against what the sentence cites.
     hits = sources(shanghai374, 3, 9)
-    v = verify("Ye Ke claimed 84 percent of criminals in Zhejiang are migrant workers [1].", "?", hits,
+    v = verify("Ye Ke claimed 84 percent of criminals in Zhejiang are migrant workers [1].", hits,
                encode, THRESHOLD)
     assert v.dropped[0].reason == "number 84 not in 09SHANGHAI374 ¶3"
-    assert v.fallback
+    assert v.text == ""
 
 
 def test_marker_forms(shanghai374, encode):
@@ -99,18 +98,19 @@ def test_marker_forms(shanghai374, encode):
 def test_repeats_are_dropped_and_quotes_are_sentences_of_the_paragraph(shanghai374, encode):
     hits = sources(shanghai374, 9)
     sentence = "Requiring migrants to register for resident permits will help maintain stability [1]."
-    v = verify(sentence + " " + sentence, "?", hits, encode, THRESHOLD)
+    v = verify(sentence + " " + sentence, hits, encode, THRESHOLD)
     assert v.text.count("Requiring") == 1
     assert [d.reason for d in v.dropped] == ["repeats an earlier sentence"]
     assert v.citations[0].quote in split_sentences(shanghai374.paragraph(9).text)
 
 
-def test_nothing_supported_falls_back_to_the_extractive_answer(shanghai374, encode):
+def test_the_extractive_draft_of_the_same_sources_passes_at_any_threshold(shanghai374, encode):
+    """What the Assistant shows when nothing of a draft survives (its fallback)."""
     hits = sources(shanghai374, 9, 3)
-    v = verify("Paris is the capital of France. I hope this helps!", "what about hukou?", hits, encode, THRESHOLD)
-    assert v.fallback
-    assert len(v.dropped) == 2
-    assert "hukou" in v.text and "Paris" not in v.text
+    assert verify("Paris is the capital of France. I hope this helps!", hits, encode,
+                  THRESHOLD).text == ""
+    v = verify(extractive_draft("what about hukou?", hits), hits, encode, threshold=0.0)
+    assert "hukou" in v.text and v.dropped == ()
     for sentence in split_sentences(v.text):
         assert sentence.endswith(("[09SHANGHAI374 ¶9].", "[09SHANGHAI374 ¶3]."))
 
@@ -120,7 +120,19 @@ def test_a_real_name_put_in_the_wrong_paragraph_is_dropped(shanghai374, encode):
     the overlap with the paragraph is high, but the name is not in it."""
     hits = sources(shanghai374, 9)
     draft = "Ye Ke of the ZPDRC, with Cao Jianguo, claimed 84 percent of criminals in Zhejiang are migrant workers [1]."
-    v = verify(draft, "who blamed migrants for crime in Zhejiang?", hits, encode, THRESHOLD)
+    v = verify(draft, hits, encode, THRESHOLD)
 
     assert "Cao Jianguo" not in v.text
     assert [d.reason for d in v.dropped] == ["name Cao Jianguo not in 09SHANGHAI374 ¶9"]
+
+
+def test_a_number_written_another_way_is_stated(encode):
+    """The verifier reads numbers as the eval does: "RMB 23,600,000" is what the paragraph's
+    "RMB 23.6 million" says, and "seven" is "7"."""
+    paragraph = "The provincial bank lent RMB 23.6 million to seven migrant worker cooperatives."
+    assert unstated("The bank lent RMB 23,600,000 to 7 cooperatives.", paragraph) == []
+    assert unstated("The bank lent RMB 23,000,000.", paragraph) == ["number 23000000"]
+    hit = Hit("09SHANGHAI374", 5, paragraph, 0.0, "", "", "", "")
+    v = verify("The bank lent RMB 23,600,000 to migrant worker cooperatives [1].", [hit], encode,
+               THRESHOLD)
+    assert v.text == "The bank lent RMB 23,600,000 to migrant worker cooperatives [09SHANGHAI374 ¶5]."

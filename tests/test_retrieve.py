@@ -3,7 +3,7 @@ import pytest
 
 from cables.records import Filters
 from embeddings.store import open_index
-from qa.retrieve import is_direct, keyword_query, retrieve
+from qa.retrieve import keyword_query, retrieve
 
 Q = "what did Zhejiang officials say about hukou?"
 
@@ -48,15 +48,15 @@ def test_keyword_list_rescues_names_numbers_and_jargon(index, query, expected):
 ])
 def test_cited_paragraph_comes_first(index, question):
     hits = search(index, question)
-    assert hits[0].ref == "09SHANGHAI374 ¶9" and is_direct(hits[0])
-    assert not any(is_direct(h) for h in hits[1:])
+    assert hits[0].ref == "09SHANGHAI374 ¶9" and hits[0].direct
+    assert not any(h.direct for h in hits[1:])
 
 
 def test_named_cable_comes_first_in_its_own_order(index):
     cable = index.cable("09SHANGHAI374")
     hits = search(index, "09 SHANGHAI 374", k=5)
     assert [h.paragraph for h in hits] == [p.number for p in cable.paragraphs][:5]
-    assert all(is_direct(h) and h.cable_id == "09SHANGHAI374" for h in hits)
+    assert all(h.direct and h.cable_id == "09SHANGHAI374" for h in hits)
 
 
 def test_named_cable_with_a_topic_ranks_its_paragraphs_by_the_topic(index):
@@ -67,7 +67,16 @@ def test_named_cable_with_a_topic_ranks_its_paragraphs_by_the_topic(index):
 
 def test_unknown_cable_id_is_just_text(index):
     hits = search(index, "09SHANGHAI99999 hukou")
-    assert not any(is_direct(h) for h in hits)
+    assert not any(h.direct for h in hits)
+
+
+def test_a_top_search_hit_is_not_direct_whatever_rrf_k(index):
+    # With rrf_k = 1 a paragraph first in both lists scores 1/2 + 1/2 = 1.0, once the score
+    # that meant "named by the question".
+    question = "How much did the rural credit cooperative in Guiping lend to migrants who came home?"
+    hits = retrieve(index, question, k=3, candidates=50, rrf_k=1)
+    assert (hits[0].ref, hits[0].score) == ("09GUANGZHOU54 ¶4", 1.0)
+    assert not any(h.direct for h in hits)
 
 
 def test_filters_are_passed_down(index):
