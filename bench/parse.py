@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import re
 import gzip
 import platform
 import sys
@@ -26,16 +27,16 @@ RESULTS = ROOT / "bench" / "results" / "parse.md"
 
 
 def _cause(cable: Cable) -> str:
-    """Why a parsed cable is not numbered 1..N: which numbers are missing, and where."""
+    """Why a parsed cable is not numbered 1..N: is a missing number anywhere in its text?"""
     numbers = [p.number for p in cable.paragraphs]
     missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
-    if missing and missing[0] == 1:
-        return "no ¶1 (lost into the header, or the cable starts at ¶2)"
-    if len(missing) == 1:
-        return "one number skipped (the cable skips it, or it is written where no marker is read)"
-    return "several numbers skipped"
-
-
+    text = " ".join(p.text for p in cable.paragraphs)
+    written = [n for n in missing if re.search(rf"(?<![\d.,/$-]){n}(?:\.(?!\d)|\))", text)]
+    if missing == [1]:
+        return "no ¶1: the first paragraph has no number and does not open like one"
+    if not written:
+        return "the cable itself skips a number (it is nowhere in the text)"
+    return "a missing number is in the text, where no paragraph marker is read"
 def _numbering_report(cables: list[Cable], report: ParseReport, total: int) -> str:
     gap_free = [c for c in cables if [p.number for p in c.paragraphs] == list(range(1, len(c.paragraphs) + 1))]
     causes: dict[str, list[str]] = {}
@@ -45,11 +46,18 @@ def _numbering_report(cables: list[Cable], report: ParseReport, total: int) -> s
     for error in report.errors:  # reason: "06NEWDELHI4100: no paragraph text"
         cable_id, _, reason = error.reason.rpartition(": ")
         causes.setdefault(f"not parsed: {reason}", []).append(cable_id or f"row {error.row}")
+    for cable_id, dropped, _ in report.duplicates:
+        causes.setdefault("a second copy of a cable read earlier (dropped)", []).append(
+            f"{cable_id} ({dropped.rpartition(':')[2]})")
+    # What the cable's own text allows: a number it never wrote cannot be cited.
+    ceiling = total - sum(len(ids) for cause, ids in causes.items() if not cause.startswith(("a missing", "no ¶1")))
     fields = {name: sum(bool(getattr(c, name)) for c in cables)
               for name in ("references", "tags", "subject", "signer")}
     lines = [f"# Parser on the corpus ({total} cables)", "",
              f"- parsed: {len(cables)} ({len(cables) / total:.1%})",
              f"- numbered ¶1..N without a gap: {len(gap_free)} ({len(gap_free) / total:.1%} of all)",
+             f"- the most the cables' own numbers allow (all but skipped numbers, empty bodies and "
+             f"second copies): {ceiling} ({ceiling / total:.1%})",
              "- cables with " + ", ".join(f"{k} {v}" for k, v in fields.items()), "",
              "## The rest, by cause", ""]
     for cause, ids in sorted(causes.items(), key=lambda kv: -len(kv[1])):
