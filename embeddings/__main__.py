@@ -8,11 +8,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from functools import partial
 
 from cables import references
 from cables.reader import ParseReport, read_cables
 from cables.errors import PilcrowError
-from embeddings.store import build_index, default_index_dir, open_index
+from embeddings.encoder import AUTO, BACKENDS
+from embeddings.store import BATCH_CHUNKS, build_index, default_index_dir, open_index
 
 EPILOG = """examples:
   python -m embeddings parse data/cables
@@ -20,6 +22,8 @@ EPILOG = """examples:
   python -m embeddings parse data/html/09BEIJING22.html corpus.jsonl
   python -m embeddings build data/cables --index var/index
   python -m embeddings build data/corpus/cablegate-wl-mirror.csv.gz --index var/corpus
+  python -m embeddings build data/corpus/cablegate-wl-mirror.csv.gz --index var/corpus --backend openvino
+  python -m embeddings build cables.csv --index var/full --ray ray://head.example:10001
   python -m embeddings info --index var/index
 """
 
@@ -47,8 +51,19 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Create or update an index; progress bars and the report go to stderr."""
-    report = build_index(args.paths, args.index or default_index_dir(), model=args.model,
-                         hnsw_threshold=args.hnsw_threshold, prune=args.prune)
+    options = {}
+    if args.ray is not None:
+        from embeddings.distributed import RayEmbedder
+
+        options["embedder"] = partial(RayEmbedder, address=args.ray or None)
+    try:
+        report = build_index(args.paths, args.index or default_index_dir(), model=args.model, backend=args.backend,
+                             hnsw_threshold=args.hnsw_threshold, prune=args.prune,
+                             batch_chunks=args.batch_chunks, **options)
+    except KeyboardInterrupt:
+        print("\ninterrupted: the index is as it was; the batches embedded so far are "
+              "checkpointed, run the same command to resume", file=sys.stderr)
+        return 130
     print(report.summary(), file=sys.stderr)
     return 0
 
@@ -91,6 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
                             "0 always HNSW)")
     build.add_argument("--prune", action="store_true",
                        help="remove indexed cables that are not in PATH...")
+    build.add_argument("--backend", choices=(*BACKENDS, AUTO),
+                       help="what runs the model: torch, openvino (int8, ~4x faster) or auto, "
+                            "the fastest installed one that passes its equivalence check "
+                            "(default: $PILCROW_EMBED_BACKEND, else the index's, else torch)")
+    build.add_argument("--batch-chunks", type=int, default=BATCH_CHUNKS, metavar="N",
+                       help=f"chunks embedded and checkpointed together (default: "
+                            f"{BATCH_CHUNKS}); a resumed build needs the same N")
+    build.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                       help="embed on a Ray cluster: ADDRESS of its head (ray://host:10001 "
+                            "or host:6379), or none for $RAY_ADDRESS or a local one")
     build.set_defaults(func=cmd_build)
 
     info = commands.add_parser(

@@ -7,15 +7,21 @@ Layout of `var/index/`:
         cables.sqlite        cables, paragraphs, chunks, FTS5 keyword index
         vectors.faiss        chunk vectors keyed by chunk row id
         manifest.json        format, model, dimension, counts, corpus hash, index type
-    .build-<random>/         a build in progress (removed by the next build if left over)
+    .build/                  the build in progress, kept if it is killed:
+        checkpoints/         the vectors of each finished batch, named by what made them
+        next/                the generation being written (started over by a resume)
 
 A build writes a whole new generation beside the live one and publishes it by replacing
 `CURRENT`, so a crash or Ctrl-C at any moment leaves the previous index as it was, and a
-reader sees either the old generation or the new one, never a half-written one.
+reader sees either the old generation or the new one, never a half-written one. Cables
+stream through parse → chunk → embed → write in batches of about `BATCH_CHUNKS` chunks,
+so memory stays flat whatever the corpus size; each embedded batch is checkpointed, and
+the next build after a kill re-reads the input but embeds only what was not finished.
 """
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -23,20 +29,21 @@ import sqlite3
 import threading
 import uuid
 import zlib
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from time import perf_counter
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 from tqdm import tqdm
 
 from embeddings import tables, vectors
 from cables.reader import ParseReport, read_cables
-from embeddings.chunks import chunk_cable
-from embeddings.encoder import Encoder, model_name
+from embeddings.chunks import Chunk, chunk_cable
+from embeddings.encoder import AUTO, TORCH, Embedder, Encoder, LocalEmbedder, model_name
 from embeddings.settings import IndexSettings
 from cables.errors import (IndexMismatchError, IndexNotFoundError, InvalidInputError,
                                NotFoundError)
@@ -47,7 +54,11 @@ FORMAT_VERSION = 3  # bump when the schema, the FAISS layout, the chunking or th
 CHUNK_OVERLAP = 32  # tokens shared by consecutive parts of a long paragraph
 CURRENT, LOCK = "CURRENT", ".lock"
 DB, VECTORS, MANIFEST = "cables.sqlite", "vectors.faiss", "manifest.json"
-_BUILD_PREFIX, _GEN_PREFIX = ".build-", "gen-"
+_BUILD_PREFIX, _GEN_PREFIX = ".build-", "gen-"  # .build-<random>: an older Pilcrow's leftover
+BUILD, CHECKPOINTS, NEXT = ".build", "checkpoints", "next"
+# Chunks embedded and checkpointed together: a kill loses at most one batch of work
+# (about a minute at 20 chunks/s), and a batch's texts and vectors take a few MB.
+BATCH_CHUNKS = 1024
 
 
 def default_index_dir() -> str:
@@ -76,12 +87,14 @@ class BuildReport:
     replaced: int  # cables whose content changed
     unchanged: int  # cables already there with the same content hash (not re-embedded)
     removed: int  # cables dropped by prune=True
-    chunks_embedded: int
+    chunks_embedded: int  # chunks of the added and replaced cables
+    chunks_resumed: int  # of those, vectors taken from a killed build's checkpoints
     cables: int  # totals in the index after the build
     paragraphs: int
     chunks: int
     index_type: str  # "flat" or "hnsw"
     model: str
+    backend: str
     rebuilt: str  # why the previous index could not be updated in place; "" otherwise
     seconds: dict[str, float] = field(default_factory=dict)  # parse, chunk, embed, write
     parse: ParseReport | None = None
@@ -91,10 +104,12 @@ class BuildReport:
         if self.rebuilt:
             lines.append(f"rebuilt from scratch: {self.rebuilt}")
         lines.append(f"{self.added} added, {self.replaced} replaced, {self.unchanged} unchanged, "
-                     f"{self.removed} removed; {self.chunks_embedded} chunks embedded")
+                     f"{self.removed} removed; {self.chunks_embedded} chunks embedded"
+                     + (f" ({self.chunks_resumed} resumed from the checkpoints of a killed "
+                        f"build)" if self.chunks_resumed else ""))
         lines.append(f"index {self.index_dir} ({self.generation}): {self.cables} cables, "
                      f"{self.paragraphs} paragraphs, {self.chunks} chunks, {self.index_type}, "
-                     f"model {self.model}")
+                     f"model {self.model} ({self.backend})")
         lines.append("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in self.seconds.items()))
         return "\n".join(lines)
 
@@ -208,27 +223,42 @@ def _check_model(manifest: dict, model: str | None, index_dir: Path) -> None:
             f"{_rebuild_hint(index_dir)} --model {model}")
 
 
+def _check_backend(manifest: dict, backend: str | None, index_dir: Path) -> None:
+    built = manifest.get("backend", TORCH)
+    if backend is not None and backend != built:
+        raise IndexMismatchError(
+            f"index {index_dir} was embedded with backend {built!r}, not {backend!r}; "
+            f"{_rebuild_hint(index_dir)} --backend {backend}")
+
+
 # ---------------------------------------------------------------- build
 
 def build_index(paths: Iterable[str | os.PathLike], index_dir: str | os.PathLike, *,
-                model: str | None = None, hnsw_threshold: int = 200_000, prune: bool = False,
-                progress: bool = True) -> BuildReport:
+                model: str | None = None, backend: str | None = None,
+                hnsw_threshold: int = 200_000, prune: bool = False, progress: bool = True,
+                batch_chunks: int = BATCH_CHUNKS,
+                embedder: Callable[[Encoder], Embedder] = LocalEmbedder) -> BuildReport:
     """Create or update the index at `index_dir` from cable files and folders.
 
     Cables already indexed with the same content hash are not re-embedded; changed ones
     are replaced; new ones added; with `prune`, indexed cables not read this time are
     removed. The model is `model`, else $PILCROW_EMBED_MODEL, else the index's own, else
-    the default; a different model than the index's rebuilds it from scratch.
+    the default; likewise the backend; another model or backend than the index's
+    rebuilds it from scratch. A build that was killed resumes from its checkpoints.
     """
+    total = None
+    if progress:
+        # A parse-only pass (about 1% of a build's time) so the progress bar has an ETA.
+        total = sum(1 for _ in tqdm(read_cables(*paths), desc="count", unit="cable",
+                                    dynamic_ncols=True))
     report = ParseReport()
-    cables = read_cables(*paths, report=report)
-    return index_cables(tqdm(cables, desc="parse", unit="cable", disable=not progress,
-                             dynamic_ncols=True),
-                        index_dir, model=model, hnsw_threshold=hnsw_threshold, prune=prune,
-                        progress=progress, parse_report=report)
+    return index_cables(read_cables(*paths, report=report), index_dir, model=model,
+                        backend=backend, hnsw_threshold=hnsw_threshold, prune=prune,
+                        progress=progress, parse_report=report, total=total,
+                        batch_chunks=batch_chunks, embedder=embedder)
 
 
-def _previous(root: Path, model: str | None) -> tuple[Path | None, dict, str]:
+def _previous(root: Path, model: str | None, backend: str | None) -> tuple[Path | None, dict, str]:
     """The live generation to update, its manifest, and why not when it cannot be."""
     gen = _live_generation(root)
     if gen is None:
@@ -236,6 +266,7 @@ def _previous(root: Path, model: str | None) -> tuple[Path | None, dict, str]:
     try:
         manifest = _read_manifest(gen, root)
         _check_model(manifest, model, root)
+        _check_backend(manifest, backend, root)
         _verify_files(gen, manifest, root)
     except IndexMismatchError as e:
         return None, {}, str(e).split(";")[0]
@@ -243,100 +274,240 @@ def _previous(root: Path, model: str | None) -> tuple[Path | None, dict, str]:
 
 
 def index_cables(cables: Iterable[Cable], index_dir: str | os.PathLike, *,
-                 model: str | None = None, hnsw_threshold: int = 200_000, prune: bool = False,
-                 progress: bool = False, parse_report: ParseReport | None = None) -> BuildReport:
-    """`build_index` for cables already read (a generator is consumed as it comes)."""
+                 model: str | None = None, backend: str | None = None,
+                 hnsw_threshold: int = 200_000, prune: bool = False, progress: bool = False,
+                 parse_report: ParseReport | None = None, total: int | None = None,
+                 batch_chunks: int = BATCH_CHUNKS,
+                 embedder: Callable[[Encoder], Embedder] = LocalEmbedder) -> BuildReport:
+    """`build_index` for cables already read (a generator is consumed as it comes).
+
+    `total`, when known, gives the progress bar its ETA; `embedder` makes what embeds the
+    batches from the chosen encoder: this process by default, a Ray cluster with
+    `functools.partial(embeddings.distributed.RayEmbedder, address=...)`.
+    """
     root = Path(index_dir)
     root.mkdir(parents=True, exist_ok=True)
     with _build_lock(root):
-        previous, manifest, rebuilt = _previous(root, model or IndexSettings.load().embed_model or None)
+        # `auto` asks for no backend in particular: an existing index keeps its own.
+        settings = IndexSettings.load()
+        asked = backend or settings.embed_backend or None
+        asked = None if asked == AUTO else asked
+        previous, manifest, rebuilt = _previous(root, model or settings.embed_model or None,
+                                                asked)
         # Keep the live generation even when it cannot be updated: until the new one is
         # published it is still what readers open (or fail on, with a clear error).
         _remove_all_but(root, _live_generation(root))
-        encoder = Encoder(model_name(model or manifest.get("model")))
-        tmp = root / f"{_BUILD_PREFIX}{uuid.uuid4().hex}"
-        tmp.mkdir()
+        encoder = Encoder(model_name(model or manifest.get("model")),
+                          asked or manifest.get("backend"))
+        work = root / BUILD
+        # What a killed build left is kept for its checkpoints; the rest starts over.
+        _clear_all_but_checkpoints(work)
+        (work / CHECKPOINTS).mkdir(parents=True, exist_ok=True)
+        (work / NEXT).mkdir()
+        runner = embedder(encoder)
         try:
-            report = _build(cables, previous, tmp, encoder, hnsw_threshold, prune, progress,
-                            parse_report, rebuilt, root)
+            report = _build(cables, previous, work, encoder, runner, hnsw_threshold, prune,
+                            progress, parse_report, rebuilt, root, total, batch_chunks)
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            _clear_all_but_checkpoints(work)  # Ctrl-C or an error: keep only what resumes
             raise
-        if report.generation == (previous.name if previous else ""):
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            tmp.rename(root / report.generation)
+        finally:
+            runner.close()
+        if report.generation != (previous.name if previous else ""):
+            (work / NEXT).rename(root / report.generation)
             _fsync(root)
             _write_atomic(root / CURRENT, report.generation + "\n")
-            _remove_all_but(root, root / report.generation)
+        shutil.rmtree(work)
+        _remove_all_but(root, root / report.generation)
     return report
 
 
-def _build(cables: Iterable[Cable], previous: Path | None, tmp: Path, encoder: Encoder,
-           hnsw_threshold: int, prune: bool, progress: bool, parse_report: ParseReport | None,
-           rebuilt: str, root: Path) -> BuildReport:
-    seconds = {}
+def _clear_all_but_checkpoints(work: Path) -> None:
+    for path in work.iterdir() if work.is_dir() else ():
+        if path.name != CHECKPOINTS:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """Changed cables and their chunks, embedded and checkpointed together."""
+
+    cables: tuple[tuple[Cable, tuple[Chunk, ...]], ...]
+    read: int  # cables read from the input when the batch closed
+
+    @property
+    def texts(self) -> list[str]:
+        return [c.embed_text for _, chunks in self.cables for c in chunks]
+
+
+def _batches(cables: Iterable[Cable], known: dict[str, str], seen: set[str], encoder: Encoder,
+             size: int, seconds: dict[str, float]) -> Iterator[_Batch]:
+    """The changed cables, chunked, in batches of about `size` chunks (a cable is never
+    split); adds every cable read to `seen` and the time spent to `seconds`."""
+    pending: list[tuple[Cable, tuple[Chunk, ...]]] = []
+    n_chunks = read = 0
     start = perf_counter()
+    for cable in cables:
+        read += 1
+        seen.add(cable.id)
+        seconds["parse"] += perf_counter() - start
+        start = perf_counter()
+        if known.get(cable.id) != cable.content_hash():
+            chunks = tuple(chunk_cable(cable, encoder.tokenizer, encoder.max_tokens, CHUNK_OVERLAP))
+            pending.append((cable, chunks))
+            n_chunks += len(chunks)
+        seconds["chunk"] += perf_counter() - start
+        if n_chunks >= size:
+            yield _Batch(tuple(pending), read)
+            pending, n_chunks = [], 0
+        start = perf_counter()
+    seconds["parse"] += perf_counter() - start
+    if pending:
+        yield _Batch(tuple(pending), read)
+
+
+def _checkpoint_key(identity: str, texts: list[str]) -> str:
+    """Names a batch's vectors by what made them: the encoder and the exact texts, so a
+    checkpoint is reused only for the very batch it was computed from."""
+    digest = hashlib.sha256(identity.encode())
+    for text in texts:
+        digest.update(b"\0" + text.encode())
+    return digest.hexdigest()[:32]
+
+
+def _load_checkpoint(path: Path, rows: int, dim: int) -> np.ndarray | None:
+    try:
+        found = np.load(path)
+    except (OSError, ValueError):
+        return None
+    return found if found.shape == (rows, dim) and found.dtype == np.float32 else None
+
+
+def _save_checkpoint(path: Path, vectors: np.ndarray) -> None:
+    # Renamed into place: a kill while writing leaves a stray .tmp, never a short .npy.
+    tmp = path.with_name(f"{path.stem}.{uuid.uuid4().hex}.tmp")
+    with open(tmp, "wb") as f:
+        np.save(f, vectors)
+    os.replace(tmp, path)
+
+
+def _embedded(batches: Iterator[_Batch], embedder: Embedder, checkpoints: Path,
+              encoder: Encoder) -> Iterator[tuple[_Batch, np.ndarray, bool]]:
+    """(batch, vectors, resumed) in batch order: vectors from a checkpoint when one
+    exists, else from the embedder (which may hold `embedder.depth` batches in flight),
+    checkpointed as they arrive."""
+    window: deque = deque()
+
+    def finish(batch: _Batch, path: Path, done: np.ndarray | None,
+               handle) -> tuple[_Batch, np.ndarray, bool]:
+        if done is not None:
+            return batch, done, True
+        vectors = embedder.result(handle)
+        _save_checkpoint(path, vectors)
+        return batch, vectors, False
+
+    for batch in batches:
+        texts = batch.texts
+        path = checkpoints / f"{_checkpoint_key(encoder.identity, texts)}.npy"
+        done = _load_checkpoint(path, len(texts), encoder.dim)
+        window.append((batch, path, done, None if done is not None else embedder.submit(texts)))
+        while len(window) > embedder.depth:
+            yield finish(*window.popleft())
+    while window:
+        yield finish(*window.popleft())
+
+
+def _build(cables: Iterable[Cable], previous: Path | None, work: Path, encoder: Encoder,
+           embedder: Embedder, hnsw_threshold: int, prune: bool, progress: bool,
+           parse_report: ParseReport | None, rebuilt: str, root: Path, total: int | None,
+           batch_chunks: int) -> BuildReport:
+    seconds = dict.fromkeys(("parse", "chunk", "embed", "write"), 0.0)
+    tmp = work / NEXT
     if previous:
         shutil.copyfile(previous / DB, tmp / DB)
     conn = sqlite3.connect(tmp / DB)
+    new_ids, new_vectors = work / "new-ids.i64", work / "new-vectors.f32"
     try:
-        # No journal and no syncs while writing: a crash discards the whole build folder
-        # anyway, and the finished file is fsynced once before it is published.
+        # No journal and no syncs while writing: a killed build starts this file over
+        # (only its checkpoints are kept), and the finished file is fsynced once before it
+        # is published.
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
         if not previous:
             tables.create(conn)
         known = tables.content_hashes(conn)
         seen: set[str] = set()
-        todo: list[Cable] = []
-        for cable in cables:
-            seen.add(cable.id)
-            if known.get(cable.id) != cable.content_hash():
-                todo.append(cable)
-        seconds["parse"] = perf_counter() - start
+        gone: list[int] = []
+        added = replaced = embedded = resumed = 0
+        started = perf_counter()
+        with tqdm(total=total, desc="embed", unit="cable", disable=not progress,
+                  dynamic_ncols=True) as bar, open(new_ids, "wb") as ids_out, \
+                open(new_vectors, "wb") as vectors_out:
+            batches = _batches(cables, known, seen, encoder, batch_chunks, seconds)
+            stream = _embedded(batches, embedder, work / CHECKPOINTS, encoder)
+            while True:
+                start = perf_counter()
+                item = next(stream, None)
+                # Time spent in the stream is reading, chunking and embedding; the first
+                # two are counted inside it, so embed is the rest.
+                seconds["embed"] += perf_counter() - start
+                if item is None:
+                    break
+                batch, batch_vectors, was_resumed = item
+                start = perf_counter()
+                for cable, chunks in batch.cables:
+                    if cable.id in known:
+                        gone += tables.delete_cables(conn, [cable.id])
+                        replaced += 1
+                    else:
+                        added += 1
+                    ids = tables.insert_cable(conn, cable, list(chunks))
+                    ids_out.write(np.asarray(ids, dtype=np.int64).tobytes())
+                vectors_out.write(np.ascontiguousarray(batch_vectors, dtype=np.float32).tobytes())
+                conn.commit()
+                embedded += len(batch_vectors)
+                resumed += len(batch_vectors) if was_resumed else 0
+                seconds["write"] += perf_counter() - start
+                rate = (embedded - resumed) / max(perf_counter() - started, 1e-9)
+                bar.set_postfix_str(f"{embedded:,} chunks, {rate:.1f} chunks/s", refresh=False)
+                bar.update(batch.read - bar.n)
+            bar.update(len(seen) - bar.n)
+        seconds["embed"] -= seconds["parse"] + seconds["chunk"]
 
         start = perf_counter()
-        chunked = [(cable, chunk_cable(cable, encoder.tokenizer, encoder.max_tokens, CHUNK_OVERLAP))
-                   for cable in todo]
-        seconds["chunk"] = perf_counter() - start
-
-        start = perf_counter()
-        texts = [c.embed_text for _, chunks in chunked for c in chunks]
-        embedded = encoder.encode(texts, progress=progress)
-        seconds["embed"] = perf_counter() - start
-
-        start = perf_counter()
-        replaced = [c.id for c in todo if c.id in known]
         removed = sorted(set(known) - seen) if prune else []
-        report = dict(added=len(todo) - len(replaced), replaced=len(replaced),
-                      unchanged=len(seen) - len(todo), removed=len(removed),
-                      chunks_embedded=len(texts), model=encoder.name, rebuilt=rebuilt,
+        report = dict(added=added, replaced=replaced, unchanged=len(seen) - added - replaced,
+                      removed=len(removed), chunks_embedded=embedded, chunks_resumed=resumed,
+                      model=encoder.name, backend=encoder.backend, rebuilt=rebuilt,
                       parse=parse_report, index_dir=str(root))
         manifest = json.loads((previous / MANIFEST).read_text()) if previous else {}
         same_layout = previous and manifest["index_type"] == vectors.choose_layout(
             manifest["counts"]["chunks"], hnsw_threshold).kind
-        if same_layout and not todo and not removed:
-            seconds["write"] = perf_counter() - start
+        if same_layout and not added and not replaced and not removed:
+            seconds["write"] += perf_counter() - start
             return BuildReport(generation=previous.name, index_type=manifest["index_type"],
                                seconds=seconds, **_counts(manifest), **report)
-        gone = tables.delete_cables(conn, replaced + removed)
-        new_ids = [i for cable, chunks in chunked for i in tables.insert_cable(conn, cable, chunks)]
+        gone += tables.delete_cables(conn, removed)
         conn.execute("INSERT INTO paragraphs_fts (paragraphs_fts) VALUES ('optimize')")
+        tables.write_term_docs(conn)
         conn.commit()
         counts = tables.counts(conn)
         corpus = tables.corpus_hash(conn)
     finally:
         conn.close()
 
-    index = _updated_vectors(previous, encoder.dim, gone, np.asarray(new_ids, dtype=np.int64),
-                             embedded, vectors.choose_layout(counts["chunks"], hnsw_threshold))
+    ids = np.fromfile(new_ids, dtype=np.int64)
+    stored = (np.memmap(new_vectors, dtype=np.float32, mode="r", shape=(len(ids), encoder.dim))
+              if len(ids) else np.empty((0, encoder.dim), dtype=np.float32))
+    index = _updated_vectors(previous, encoder.dim, gone, ids, stored,
+                             vectors.choose_layout(counts["chunks"], hnsw_threshold))
+    del stored
     vectors.write(index, str(tmp / VECTORS))
     layout = vectors.layout_of(index)
     generation = _next_generation(root)
     manifest = {
-        "format_version": FORMAT_VERSION, "model": encoder.name, "dim": encoder.dim,
-        "max_tokens": encoder.max_tokens, "chunk_overlap": CHUNK_OVERLAP,
+        "format_version": FORMAT_VERSION, "model": encoder.name, "backend": encoder.backend,
+        "dim": encoder.dim, "max_tokens": encoder.max_tokens, "chunk_overlap": CHUNK_OVERLAP,
         "index_type": layout, "counts": counts, "corpus_hash": corpus,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "generation": generation,
@@ -350,7 +521,7 @@ def _build(cables: Iterable[Cable], previous: Path | None, tmp: Path, encoder: E
     for name in (DB, VECTORS, MANIFEST):
         _fsync(tmp / name)
     _fsync(tmp)
-    seconds["write"] = perf_counter() - start
+    seconds["write"] += perf_counter() - start
     return BuildReport(generation=generation, index_type=layout, seconds=seconds,
                        **counts, **report)
 
@@ -453,7 +624,7 @@ class Index:
     def encoder(self) -> Encoder:
         """The encoder of the index's own model (loaded once per process)."""
         if self._encoder is None:
-            encoder = Encoder(self.manifest["model"])
+            encoder = Encoder(self.manifest["model"], self.manifest.get("backend", TORCH))
             if encoder.dim != self.manifest["dim"]:
                 raise IndexMismatchError(
                     f"model {encoder.name!r} now gives {encoder.dim}-dimensional vectors, the "

@@ -52,9 +52,6 @@ class Settings(IndexSettings):
     threads: int = Field(
         1, ge=1, le=256, description="torch threads in the process; 1 because on 2 shared "
         "cores 2 threads fell to 0.5 tokens/s where 1 gave 4")
-    model_cache: str = Field(
-        "var/models", min_length=1, description="where a GGUF converted for transformers is "
-        "kept (second start: 0.3 s)")
     k: int = Field(8, ge=1, le=MAX_K, description="paragraphs given to the generator and "
                    "listed in the answer", json_schema_extra={"flag": "--k"})
     candidates: int = Field(50, ge=1, le=10_000, description="candidates from each retriever "

@@ -27,7 +27,7 @@ import pytest
 from embeddings import build_index, open_index
 from embeddings.encoder import Encoder
 from cables.errors import NotFoundError
-from embeddings.store import Index
+from embeddings.store import BUILD, Index
 
 ROOT = Path(__file__).resolve().parent.parent
 CABLES = ROOT / "data" / "cables"
@@ -190,13 +190,14 @@ def test_a_killed_update_leaves_the_old_index_or_the_new_one(scenario, tmp_path)
         found = answers(index_dir, scenario.vectors)
         state = {scenario.before: "before", scenario.after: "after"}.get(found, "MIXED")
         outcomes.append((trial, kind, round(seconds, 2), run.killed, state,
-                         [n for n in clean_folder(index_dir) if n.startswith(".build-")] != []))
+                         BUILD in clean_folder(index_dir)))
         print(f"trial {trial}: {kind} kill at {seconds:.2f} s, killed={run.killed}, "
               f"index answers as {state}, build folder left={outcomes[-1][-1]}")
         assert state != "MIXED", f"trial {trial} ({kind}, {seconds:.2f} s): {found}"
     assert sum(1 for o in outcomes if o[3]) >= SPREAD_TRIALS + WRITE_TRIALS - 2, outcomes
 
-    # The next build after a crash finishes the job and clears what the crash left behind.
+    # The next build after a crash finishes the job (resuming from the checkpoints the
+    # killed one kept in its build folder) and clears what the crash left behind.
     leftover = next((tmp_path / f"trial-{o[0]}" for o in outcomes if o[-1]), None)
     if leftover is not None:
         build_index([scenario.update], leftover, progress=False)

@@ -21,7 +21,7 @@ from embeddings.encoder import Encoder
 from cables.errors import (IndexMismatchError, IndexNotFoundError, InvalidInputError,
                                NotFoundError)
 from cables.records import Cable, Paragraph
-from embeddings.store import MANIFEST, VECTORS, index_cables
+from embeddings.store import BUILD, CHECKPOINTS, MANIFEST, VECTORS, index_cables
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SEEDS = sorted((DATA / "cables").glob("*.txt"))
@@ -147,13 +147,16 @@ def test_an_interrupted_build_leaves_the_old_index_answering(seeds, monkeypatch,
     edit_seed(folder)
     if where == "embedding":
         shutil.copy(DATA / "cables" / "china-posts.csv", folder)  # enough for several batches
-        model = Encoder()._model
-        monkeypatch.setattr(model, "encode", Interrupt(model.encode, 2))
+        interrupt = Interrupt(Encoder.encode, 2)  # in the second batch
+        monkeypatch.setattr(Encoder, "encode", lambda *args, **kwargs: interrupt(*args, **kwargs))
     else:
         monkeypatch.setattr(faiss, "write_index", Interrupt(faiss.write_index, 1))
     with pytest.raises(KeyboardInterrupt):
-        build_index([folder], index_dir, progress=False)
-    assert generation_files(index_dir) == files  # nothing left behind, nothing changed
+        build_index([folder], index_dir, progress=False, batch_chunks=64)
+    # Nothing changed; only the checkpoints of finished batches are kept, for a resume.
+    left = generation_files(index_dir)
+    assert {k: v for k, v in left.items() if not k.startswith(f"{BUILD}/")} == files
+    assert all(k.startswith(f"{BUILD}/{CHECKPOINTS}/") for k in left if k not in files)
     assert answers(index_dir) == before
     assert reader.search_keyword("migrant", 3) == open_index(index_dir).search_keyword("migrant", 3)
     reader.close()
