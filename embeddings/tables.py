@@ -52,6 +52,9 @@ CREATE VIRTUAL TABLE paragraphs_fts USING fts5 (
     text, content='paragraphs', content_rowid='id',
     tokenize='porter unicode61 remove_diacritics 2'
 );
+-- Paragraphs per stemmed term, written with the index: keyword search skips the commonest
+-- query terms (see bounded_terms). An index without it searches every term.
+CREATE TABLE term_docs (term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TRIGGER paragraphs_insert AFTER INSERT ON paragraphs BEGIN
     INSERT INTO paragraphs_fts (rowid, text) VALUES (new.id, new.text);
 END;
@@ -60,6 +63,10 @@ CREATE TRIGGER paragraphs_delete AFTER DELETE ON paragraphs BEGIN
 END;
 """
 MAX_QUERY_TERMS = 32  # a pasted page must not become a 10,000-term OR query
+TOKENIZER = "porter unicode61 remove_diacritics 2"  # paragraphs_fts's, in SCHEMA
+# Paragraphs a keyword query may score: bounds BM25 at 2.6M paragraphs (bench/scale.py);
+# below about this many paragraphs in the index every term is always kept.
+KEYWORD_BUDGET = 200_000
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TERM = re.compile(r"\w+")
 
@@ -151,25 +158,79 @@ def filter_clause(filters: Filters | None) -> tuple[str, list]:
     return " AND ".join(where), params
 
 
-def fts_query(text: str) -> str:
-    """An FTS5 MATCH expression for any user text: its words, each quoted, joined by OR,
-    so punctuation, quotes, `AND`, `*` or NUL bytes are only ever searched for as words.
+def query_terms(text: str) -> list[str]:
+    """The words of any user text, lower-cased, once each; searched quoted and joined by
+    OR, so punctuation, quotes, `AND`, `*` or NUL bytes are only ever searched as words.
 
-    >>> fts_query('Zhejiang "hukou" AND reform*')
-    '"zhejiang" OR "hukou" OR "and" OR "reform"'
-    >>> fts_query("?!")
-    ''
+    >>> query_terms('Zhejiang "hukou" AND reform*')
+    ['zhejiang', 'hukou', 'and', 'reform']
+    >>> query_terms("?!")
+    []
     """
-    terms = list(dict.fromkeys(t.lower() for t in _TERM.findall(text)))[:MAX_QUERY_TERMS]
-    return " OR ".join(f'"{t}"' for t in terms)
+    return list(dict.fromkeys(t.lower() for t in _TERM.findall(text)))[:MAX_QUERY_TERMS]
 
 
-def keyword_search(conn: sqlite3.Connection, text: str, k: int,
-                   filters: Filters | None) -> list[tuple[str, int, float]]:
-    """Best (cable_id, paragraph, score) by BM25; score = -bm25, so higher is better."""
-    query = fts_query(text)
-    if not query or k <= 0:
+def write_term_docs(conn: sqlite3.Connection) -> None:
+    """Record how many paragraphs hold each (stemmed) term, for `bounded_terms`."""
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.paragraphs_vocab USING "
+                 "fts5vocab(main, paragraphs_fts, 'row')")
+    # An index written before term_docs existed gets it on its next update.
+    conn.execute("CREATE TABLE IF NOT EXISTS term_docs (term TEXT PRIMARY KEY, "
+                 "docs INTEGER NOT NULL) WITHOUT ROWID")
+    conn.execute("DELETE FROM term_docs")
+    conn.execute("INSERT INTO term_docs SELECT term, doc FROM temp.paragraphs_vocab")
+
+
+def bounded_terms(conn: sqlite3.Connection, terms: list[str], budget: int) -> list[str]:
+    """The rarest of `terms` whose paragraphs add up to at most `budget` (always at least
+    the rarest one): BM25 scores every paragraph that holds any query term, so a common
+    word ("officials") in a 2.6M-paragraph index costs a second and, having a low idf,
+    hardly changes the ranking. Terms are compared as the index stems them.
+
+    >>> conn = sqlite3.connect(":memory:"); create(conn)
+    >>> conn.execute("INSERT INTO term_docs VALUES ('offici', 900), ('hukou', 3), ('reform', 50)")  # doctest: +ELLIPSIS
+    <sqlite3.Cursor ...>
+    >>> bounded_terms(conn, ["officials", "hukou", "reforms"], 100)
+    ['hukou', 'reforms']
+    """
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_terms USING fts5 (text, "
+                 f"tokenize='{TOKENIZER}')")
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_stems USING "
+                 "fts5vocab(temp, query_terms, 'instance')")
+    conn.execute("DELETE FROM temp.query_terms")
+    conn.executemany("INSERT INTO temp.query_terms (rowid, text) VALUES (?, ?)", enumerate(terms))
+    stems = dict(conn.execute("SELECT doc, term FROM temp.query_stems"))
+    try:
+        docs = dict(conn.execute(f"SELECT term, docs FROM term_docs WHERE term IN "
+                                 f"({', '.join('?' * len(stems))})", list(stems.values())))
+    except sqlite3.OperationalError:  # an index from before term_docs: keep every term
+        return terms
+    by_rarity = sorted((docs.get(stems.get(i), 0), i) for i in range(len(terms)))
+    kept, total = [], 0
+    for count, i in by_rarity:
+        if kept and total + count > budget:
+            break
+        kept.append(i)
+        total += count
+    return [terms[i] for i in sorted(kept)]
+
+
+def keyword_search(conn: sqlite3.Connection, text: str, k: int, filters: Filters | None,
+                   budget: int = KEYWORD_BUDGET) -> list[tuple[str, int, float]]:
+    """Best (cable_id, paragraph, score) by BM25; score = -bm25, so higher is better.
+
+    Only the query's rarest terms are searched, up to `budget` paragraphs holding them
+    (`bounded_terms`); without filters FTS5 ranks and cuts to `k` before any join.
+    """
+    terms = query_terms(text)
+    if not terms or k <= 0:
         return []
+    query = " OR ".join(f'"{t}"' for t in bounded_terms(conn, terms, budget))
+    if filters is None or filters.is_empty():
+        return conn.execute(
+            "SELECT p.cable_id, p.number, -top.rank FROM (SELECT rowid, rank FROM "
+            "paragraphs_fts WHERE paragraphs_fts MATCH ? ORDER BY rank LIMIT ?) AS top "
+            "JOIN paragraphs p ON p.id = top.rowid ORDER BY top.rank", [query, k]).fetchall()
     where, params = filter_clause(filters)
     return conn.execute(
         "SELECT p.cable_id, p.number, -bm25(paragraphs_fts) AS score FROM paragraphs_fts "
