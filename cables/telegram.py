@@ -136,11 +136,28 @@ _REF_LINE = re.compile(r"[ \t]*(?:¶[ \t]?)?(?:\(?[A-Za-z][.)]|\([A-Za-z]\)|(?:R
                        r"|(?i:e-?mail|telcon|memo|letter|septel|reftel|\d))")
 
 
-def _field_block(text: str, start: int, items: bool = False) -> tuple[str, int]:
+def _tags_go_on(previous: str, line: str) -> bool:
+    """Whether `line` continues a TAGS line, as cablemap reads it: after a trailing comma, or
+    when it holds only tag codes, or it ends a tag of several words (`COUNTRY` / `CLEARANCE`);
+    not the subject of a cable that dropped its `SUBJECT:` label.
+
+    >>> _tags_go_on("TAGS: OVIP PREL KPAL FR IR RS", "NATO, UK, CN"), _tags_go_on("TAGS: PREL LY", "QADHAFI LAYS OUT GOALS")
+    (True, False)
+    """
+    if previous.rstrip().endswith(","):
+        return True
+    line = _TAG_END.split(line, maxsplit=1)[0]  # `ECON, PHUM, UK SUBJECT: MILIBAND'S ...`
+    if all(_TAG_CODE.fullmatch(word) for word in re.split(r"[,\s]+", line.strip()) if word):
+        return True
+    return bool(_WORDS_TAG.match(f"{previous.split()[-1] if previous.split() else ''} {line.strip()}".upper()))
+
+
+def _field_block(text: str, start: int, items: bool = False, tags: bool = False) -> tuple[str, int]:
     """The rest of a field line plus its wrapped continuation lines, and where it ends.
 
     With `items` (a REF list) the block goes on past blank lines, page headers and
-    classification lines when the next line is another lettered item (`¶B. ROME 2196`).
+    classification lines when the next line is another lettered item (`¶B. ROME 2196`);
+    with `tags` only onto lines that `_tags_go_on`.
     """
     end = text.find("\n", start)
     end = len(text) if end < 0 else end
@@ -157,7 +174,7 @@ def _field_block(text: str, start: int, items: bool = False) -> tuple[str, int]:
                 text, end + 1) or not line.strip():
             break
         field = _FIELD.match(line)
-        if _FIRST_PARAGRAPH.match(line) or field and not (
+        if tags and not _tags_go_on(parts[-1], line) or _FIRST_PARAGRAPH.match(line) or field and not (
                 items and field.group(1).upper().startswith("REF") and _REF_LINE.match(line)):
             break
         parts.append(line)
@@ -277,9 +294,10 @@ def _id_parts(text: str, cls: re.Match | None, de: re.Match | None) -> tuple[str
 
 # Where a TAGS block ends: the next field, or the page furniture of an older telegram
 # (`UNCLASSIFIED PAGE 02 ...`, a spaced-out classification, `SECTION 01 OF 02`).
-_TAG_END = re.compile(r"\b(?:SUBJECT|SUBJ|REF|CLASSIFIED BY|UNCLASSIFIED|CONFIDENTIAL|SECRET|PAGE \d)\b"
+_TAG_END = re.compile(r"\b(?:SUBJECT|SUBJ|REF|CLASSIFIED BY|UNCLAS|UNCLASSIFIED|CONFIDENTIAL|SECRET|PAGE \d)\b"
                       r"|\b[A-Z](?: [A-Z]){4,}\b|\bSECTION \d|\bE\.[ ]?O\.")
 _TAG = re.compile(r"\(([^()]{1,60})\)|([A-Z][A-Z0-9-]*[A-Z0-9])")
+_TAG_CODE = re.compile(r"[A-Z][A-Z0-9-]{1,5}(?:/[A-Z][A-Z0-9-]{0,5})*")  # `PREL`, `UNGA/C-6`
 # Tags of more than one word, and person tags written without their comma, as cablemap
 # reads them (its reader's _TAG_PATTERN and _TAG_FIXES): one tag each, in one spelling.
 _WORDS_TAGS = {
@@ -338,7 +356,8 @@ def parse_header(text: str) -> Header:
         name = m.group(1).upper()
         is_ref = name.startswith("REF")
         # `REF A SECRETARY'S LETTER`: with no colon the label's `REF` is part of the list.
-        value, end = _field_block(zone, m.start(1) if m.group(2).isspace() else m.start(3), items=is_ref)
+        value, end = _field_block(zone, m.start(1) if m.group(2).isspace() else m.start(3), items=is_ref,
+                                  tags=name == "TAGS")
         run_in = _run_in_body(zone, m.start(3), end, is_ref or name.startswith("SUBJ"))
         if is_ref and (sentence := _RUN_IN_SENTENCE.search(zone, m.start(3), run_in.start() if run_in else end)):
             run_in = sentence

@@ -151,6 +151,13 @@ def test_subject_ends_where_the_subject_ends(cable, cable_id, subject):
     ("09STATE30049", ("OVIP", "CLINTON, HILLARY", "PREL", "AS", "PK", "AF", "CH", "RS", "JA", "KS",
                       "ASEAN")),
     ("06CAIRO941", ("PTER", "PREL", "KISL", "EG")),  # TAGS run into `...SIPDISE.O. 12958: ...`
+    # The next line is the subject of a cable that dropped its `SUBJECT:` label, not tags.
+    ("09TRIPOLI678", ("PREL", "PGOV", "PHUM", "PINR", "PTER", "LY")),
+    # A continuation line of codes, run into `SUBJECT:`; `UNGA/C-6, CS`; no `UNCLAS` from the page.
+    ("09LONDON2499", ("PREL", "PGOV", "KPAL", "ETRD", "KNNP", "PARM", "SENV", "MARR", "MNUC", "ECON",
+                      "PHUM", "RS", "IS", "IR", "GG", "AF", "UK")),
+    ("09SANJOSE124", ("AORC", "APER", "KAWC", "KJUS", "KUNR", "PREL", "UNGA", "C-6", "CS")),
+    ("06MEXICO1311", ("PGOV", "PINR", "MX")),
 ])
 def test_tags(cable, cable_id, tags):
     assert cable(cable_id).tags == tags
