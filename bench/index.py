@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import sys
 import tempfile
 import time
 from itertools import islice
@@ -22,13 +21,12 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from embeddings import vectors  # noqa: E402
-from cables.reader import ParseReport, read_cables  # noqa: E402
-from cables.records import Filters  # noqa: E402
-from embeddings.store import VECTORS, index_cables, open_index  # noqa: E402
-from eval.metrics import percentile  # noqa: E402
+from embeddings import vectors
+from cables.reader import ParseReport, read_cables
+from cables.records import Filters
+from embeddings.store import VECTORS, index_cables, open_index
+from eval.metrics import percentile
 
 CORPUS = ROOT / "data" / "corpus" / "cablegate-wl-mirror.csv.gz"
 QUESTIONS = [

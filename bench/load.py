@@ -42,9 +42,8 @@ import httpx
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from eval.metrics import percentile  # noqa: E402
+from eval.metrics import percentile
 
 SAMPLE = ROOT / "data" / "cables"
 MODEL_SLOTS = 4  # web/api.py MODEL_SLOTS: model asks running or waiting

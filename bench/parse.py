@@ -14,14 +14,12 @@ import csv
 import re
 import gzip
 import platform
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from cables import Cable, ParseReport, read_cables  # noqa: E402
+from cables import Cable, ParseReport, read_cables
 
 RESULTS = ROOT / "bench" / "results" / "parse.md"
 

@@ -14,6 +14,22 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+# The fast tier (`make check`, under 90 s on 2 cores): parsing, metrics, RRF, citation
+# logic, settings, HTTP on the sample index, and every package's doctests. Every other test
+# module is marked `slow` (models, the whole corpus, fuzzing, subprocess kills, browsers):
+# `make test` and CI run them too. A test in a fast module can still be marked slow itself.
+FAST_MODULES = frozenset({
+    "test_cables", "test_chunks", "test_cite", "test_cli", "test_eval_questions", "test_extractive",
+    "test_generate", "test_http", "test_http_hostile", "test_http_references", "test_ids",
+    "test_metrics", "test_parse_property", "test_references", "test_rrf", "test_settings",
+})
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.parent.name == "tests" and item.path.stem not in FAST_MODULES:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def sample_index_dir() -> Path:

@@ -1,4 +1,5 @@
 """Assistant end to end on the sample index, with the real MiniLM and the real SmolLM2."""
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -161,9 +162,23 @@ def test_concurrent_asks_get_the_same_answers(assistant):
 
 @pytest.mark.slow
 def test_concurrent_model_generations_are_serialised(assistant):
-    with ThreadPoolExecutor(2) as pool:
-        answers = list(pool.map(lambda q: assistant.ask(q, generator="transformers", k=3), [HUKOU, HUKOU]))
-    assert answers[0].text == answers[1].text
+    """While one ask is part-way through its draft, a second one writes nothing: the model
+    is not safe to share. (Without the model lock the second drafts at once.)"""
+    first = assistant.stream(HUKOU, generator="transformers", k=3)
+    assert isinstance(next(first), str)  # the first draft has begun, and paused
+    second: list = []
+
+    def ask_again() -> None:
+        for item in assistant.stream(HUKOU, generator="transformers", k=3):
+            second.append(item)
+
+    waiting = threading.Thread(target=ask_again)
+    waiting.start()
+    waiting.join(timeout=30)  # long enough for an unserialised second draft to begin
+    assert waiting.is_alive() and second == []
+    *_, answer = first
+    waiting.join()
+    assert second[-1].text == answer.text
 
 
 def test_index_errors_propagate(tmp_path, sample_index_dir):

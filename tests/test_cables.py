@@ -242,13 +242,10 @@ def test_cli_help_shows_examples_and_bad_usage_exits_2():
     assert bad.returncode == 2
 
 
-def test_deeply_nested_html_fails_fast(tmp_path):
-    import time
-
+def test_deeply_nested_html_fails_cleanly(tmp_path):
+    # How fast: bench/hostile.py (a time is a benchmark's figure, not a test's).
     path = tmp_path / "nested.html"
     path.write_text("<!DOCTYPE html><html>" + "<div><b>" * 300_000 + "<pre>R 300723Z" + "<" * 100_000)
     report = ParseReport()
-    started = time.monotonic()
     assert list(read_cables(path, report=report)) == []
-    assert time.monotonic() - started < 5
     assert [e.reason for e in report.errors] == ["no cable text (<pre>) in the page"]

@@ -138,14 +138,16 @@ def _write(path: Path, text: str) -> Path:
 
 
 @pytest.mark.parametrize("name", list(HOSTILE))
-def test_hostile_file_fails_in_bounded_memory_and_time(tmp_path, name):
+def test_hostile_file_fails_in_bounded_memory(tmp_path, name):
     write, reason = HOSTILE[name]
     result = parse_bounded(write(tmp_path))
     print(f"\n{name}: {result['seconds']} s, peak RSS {result['peak_rss_mb']} MB, "
           f"{result['errors']} errors, first: {result['reasons'][:1]}")
     assert result["errors"] >= 1 and result["types"] == ["CableParseError"], result
     assert reason in result["reasons"][0], result
-    assert result["peak_rss_mb"] < MAX_RSS_MB and result["seconds"] < MAX_SECONDS, result
+    # The seconds are bench/hostile.py's figure; here the reader only must not hang
+    # (parse_bounded stops it past MAX_SECONDS + STARTUP_SECONDS).
+    assert result["peak_rss_mb"] < MAX_RSS_MB, result
 
 
 SCRIPT = "<script>alert(1)</script>"

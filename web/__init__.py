@@ -1,7 +1,10 @@
 """Pilcrow's web edge: one FastAPI app with the HTTP API under /api and the chat UI at /.
 
-    >>> app = create_app(Settings.from_env(index_dir="var/index", generator="extractive"))
-    >>> uvicorn.run(app, host="127.0.0.1", port=7860)   # what `python app.py` does
+    >>> app = create_app(Settings.from_env(index_dir="var/index", generator="extractive"))  # doctest: +SKIP
+    >>> uvicorn.run(app, host="127.0.0.1", port=7860)   # doctest: +SKIP
+
+(the second line is what `python app.py` does; it serves until stopped, so it is not run
+as a test, and the first needs a built index).
 """
 from __future__ import annotations
 
