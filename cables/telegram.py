@@ -52,6 +52,7 @@ _RUN_IN_BODY = re.compile(r"\((?<![A-Z]\.[ \t]\()(?<=[ \t\n]\()(?:SBU|C|S|U)(?:/
 # A REF list the body runs into with no marking: `REF: SECSTATE 165115 1. Post grants ...`,
 # `REF: SECSTATE 102414 We delivered points in reftel to ...`.
 _RUN_IN_SENTENCE = re.compile(r"(?<=\d)[ \t]+(?:1\.[ \t]+(?=[A-Z])|(?=[A-Z][a-z]+(?:[ \t]+[a-z]+){3}))")
+_REF_LABEL_IN_LINE = re.compile(r"(?:(?<=[ \t])|(?<=[A-Z]))(?:REFS?|Refs?|REFTELS?|Reftels?)\.?:|\b(?:REF|Ref)\([Ss]\):?")
 # Where the numbered text starts; header fields are only looked for before it.
 _FIRST_PARAGRAPH = re.compile(r"(?m)^[ \t]*(?:¶[ \t]*\d{1,3}|1{1,2})\.(?!\d)")
 # A REF label run into a subject line: `... TRADE REF: A. ...`, `Ref(s): A) ...`, `EGYPTREF:`.
@@ -67,8 +68,10 @@ _TEXT_END_PATTERN = (  # (no leading blanks: each branch starts with what it loo
     r"|\b[A-Z][A-Z .]{1,30}?[ \t]+\d{8}[ \t]+\d{3}(?:\.\d+)?[ \t]+OF[ \t]+\d{3}"
     r"|\b(?:CONFIDENTIAL[ \t]+|UNCLASSIFIED[ \t]+|SECRET[ \t]+)?PAGE[ \t]+\d{2,3}\b"
     r"|-{5,}|(?<=\.\.\.)[ \t]*\S|(?<=[A-Za-z0-9]\.\.)(?!\.)[ \t]*\S|\bid:[ \t]*\d+[ \t]+date:"
-    r"|(?<=[ \t])¶?[ \t]*1\.?[ \t]*\((?:SBU|C|S|U|S/NF|C/NF)\)|(?<=[ \t])¶?1\.[ \t]+(?=Summary|SUMMARY)")
+    r"|(?<=[ \t])¶?[ \t]*1\.?[ \t]*\((?:SBU|C|S|U|S/NF|C/NF)\)|(?<=[ \t])¶?1\.[ \t]+(?=Summary|SUMMARY)"
+    r"|\bVZCZC|\b[OPRZ][ \t]+\d{6}Z\b")  # a telegram header run into the line
 _TEXT_END = re.compile(_TEXT_END_PATTERN)
+_REF_END = re.compile(_TEXT_END_PATTERN + r"|\bNOTE:[ \t]")  # `LONDON 2199 NOTE: FOR TECHNICAL ...`
 _FIELD_END = re.compile(r"(?<=[ \t])(?=(?:REFS?|Refs?|REFTELS?|Reftels?)(?:\.?:|[ \t]+[A-Z][.:)][ \t]))"
                         r"|\b(?=(?:REF|Ref)\([Ss]\))|(?<=[A-Z])(?=REF:)|" + _TEXT_END_PATTERN)
 _NAMES = {"UNCLAS": "UNCLASSIFIED", "UNCLASSIFIED": "UNCLASSIFIED", "CONFIDENTIAL": "CONFIDENTIAL",
@@ -214,10 +217,10 @@ def _classification(text: str, head: str, match: re.Match | None) -> str:
     return name
 
 
-# An item's letter label: `A.`, `A)`, `(A)`, `¶B.`, `a)`, `REF A:`; taken only in
+# An item's letter label: `A.`, `A)`, `(A)`, `¶B.`, `a)`, `b.`, `REF A:`; taken only in
 # sequence (A, B, C...), so `(C)` after `A.` is C's label and after `B.` is C's marking.
 _REF_LABEL = re.compile(r"(?:^|(?<=[\s;,\d]))(?:¶[ \t]?)?(?:(?:REF|Ref)[ \t]+)?"
-                        r"(?:\(([A-Za-z])\)|([A-Z])[.):]|([a-z])\))(?=[\s\(]|$|[A-Z][A-Za-z]|\d)"
+                        r"(?:\(([A-Za-z])[ \t]?\)|([A-Z])[.):]|([a-z])[.)])(?=[\s\(]|$|[A-Z][A-Za-z]|\d)"
                         r"|(?:^|(?<=\s))REF[ \t]+([A-Z])(?=[ \t])")  # `REF A SECRETARY'S LETTER`
 _REF_MARKING = re.compile(r"^\((?:U|C|S|SBU|TS|S/NF|C/NF|U/FOUO)\)[ \t]*", re.I)
 # Where a list without labels holds several references: `;`, or `,`/`and` before another.
@@ -359,7 +362,10 @@ def parse_header(text: str) -> Header:
         value, end = _field_block(zone, m.start(1) if m.group(2).isspace() else m.start(3), items=is_ref,
                                   tags=name == "TAGS")
         run_in = _run_in_body(zone, m.start(3), end, is_ref or name.startswith("SUBJ"))
-        if is_ref and (sentence := _RUN_IN_SENTENCE.search(zone, m.start(3), run_in.start() if run_in else end)):
+        refs_from = m.start(3) if is_ref else (label.end() if name.startswith("SUBJ") and (
+            label := _REF_LABEL_IN_LINE.search(zone, m.start(3), end)) else -1)
+        if refs_from >= 0 and (sentence := _RUN_IN_SENTENCE.search(
+                zone, refs_from, run_in.start() if run_in else end)):
             run_in = sentence
         if run_in:
             value, end = " ".join(zone[m.start(3):run_in.start()].split()), run_in.start()
@@ -369,11 +375,11 @@ def parse_header(text: str) -> Header:
             subject, rest = _cut(value, _FIELD_END)
             subject_at = m.start()
             if not refs and (label := _REF_RUN_IN.match(rest)):
-                refs = references(_cut(_OLD_PAGE_HEADER.sub(" ", rest[label.end():]), _TEXT_END)[0])
+                refs = references(_cut(_OLD_PAGE_HEADER.sub(" ", rest[label.end():]), _REF_END)[0])
         elif is_ref and (not refs or zone[ref_end:m.start()].strip() == ""):
             # A second `REF B:` line right after the first continues the same list.
             refs = tuple(dict.fromkeys(refs + references(
-                _cut(_OLD_PAGE_HEADER.sub(" ", value), _TEXT_END)[0])))
+                _cut(_OLD_PAGE_HEADER.sub(" ", value), _REF_END)[0])))
             ref_end = end
         if subject_at < 0 or m.start() >= subject_at:
             body_start = max(body_start, end)

@@ -114,6 +114,15 @@ def test_a_cable_that_skips_a_number_keeps_its_own_numbers(cable):
     ("06VATICAN83", ("05 VATICAN 475 ET AL", "WARSAW 799 ET AL", "MARTIN - CURTIN, VAN CLEVE TELCONS")),
     # A list cut short (`LIMA 4968 (0..`) and run into the mirror's metadata (`id: 109673 ...`).
     ("07LIMA1862", ("LIMA 4516 (06)", "LIMA 248 (06)", "LIMA 37 (05)", "LIMA 4968 (0")),
+    # Lower-case labels `a. ... b. ...`, and `(C )` with a blank.
+    ("08BERLIN643", ("07 state 75839", "State 15220", "Berlin 195", "State 40087", "Berlin 511")),
+    ("05SANJOSE1740", ("SAN JOSE 01639", "SAN JOSE 01455", "SAN JOSE 01713", "SAN JOSE 01720",
+                       "SAN JOSE 01722")),
+    # What runs into the last item: a transmission note, a telegram header, the body's first
+    # sentence after a REF run into the subject.
+    ("09LONDON2622", ("LONDON 2198", "LONDON 2199")),
+    ("09CAIRO290", ("CAIRO 181|09CAIRO257",)),
+    ("09CAIRO189", ("STATE 6970",)),
 ])
 def test_references_are_the_items_as_written(cable, cable_id, expected):
     assert cable(cable_id).references == expected
