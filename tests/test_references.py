@@ -58,6 +58,11 @@ LOOSE = [
     ("08TEGUCIGALPA86", "REF A: 07 TGG 1798", "cable", "07TEGUCIGALPA1798"),
     ("05BRASILIA715", "A. (A) DANILOVICH-NORIEGA TELCON 14 MARCH 05", "telcon", ""),
     ("09ISLAMABAD2185", "DSCG 05-01", "other", ""),  # a classification guide
+    ("09BEIJING1", "BEIJING5237", "cable", "09BEIJING5237"),
+    ("09BUENOSAIRES1", "'08 BUENOS AIRES 1491", "cable", "08BUENOSAIRES1491"),
+    ("08STATE1", ") STATE 064404", "cable", "08STATE64404"),
+    ("09PARAMARIBO1", "REFTELS: (A) PARAMARIBO 501", "cable", "09PARAMARIBO501"),
+    ("08BUENOSAIRES1", "07 BsAs 1892", "cable", "07BUENOSAIRES1892"),
     ("02ROME1196", "PAGE 02 ROME 01196", "other", ""),  # a page header
 ]
 
