@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from cables import ids
 from cables.posts import POSTS, id_post
 
-KINDS = ("cable", "email", "telcon", "report", "other")
+KINDS = ("cable", "email", "telcon", "report", "other")  # what Reference.kind may be
 
 # Item labels and portion markings before a reference: "A.", "B)", "(C)", "(U)", "(SBU)",
 # "REF A:", "REFTELS:", and stray punctuation left by a split list (") STATE 64404").
 _LABEL = re.compile(
     r"^(?:\(?[A-Z]{1,2}\)|[A-Z]{1,2}[.:]|\((?:U|C|S|SBU|NF|C/NF|S/NF)\)|REFS?\s+[A-Z][.:)]?"
     r"|REF(?:TEL)?S?:)\s+|^[)\]:;,.'-]+\s*")
-# [year] POST number [year], the years in any of the forms above.
+# [year] POST number [year], the years in any form the module docstring lists.
 _CABLE = re.compile(
     r"(?:\(?(?P<lead>\d{4}|\d{2})\)?\s+)?"
     r"(?P<post>[A-Z][A-Z'.-]*(?:\s+[A-Z][A-Z'.-]*){0,3}?)\s*"

@@ -74,6 +74,7 @@ def test_doctests():
 @pytest.mark.parametrize("citing, written, kind, cable_id", REAL + LOOSE,
                          ids=[r[1] for r in REAL + LOOSE])
 def test_real_written_references(citing, written, kind, cable_id):
+    assert kind in references.KINDS
     assert references.of_cable(citing, (written,)) == (Reference(written, kind, cable_id),)
 
 
