@@ -383,6 +383,8 @@ def parse_header(text: str) -> Header:
             ref_end = end
         if subject_at < 0 or m.start() >= subject_at:
             body_start = max(body_start, end)
+            if run_in:
+                break  # the body has begun: a `SUBJECT:` further on is in its text
     if not tags and (run_in_tags := _TAGS_IN_LINE.search(zone)):
         tags = parse_tags(run_in_tags.group(1))  # `CAIRO 000941SIPDISE.O. 12958: ... TAGS: PTER`
     de = _DE.search(zone)

@@ -196,6 +196,9 @@ def test_a_first_paragraph_without_its_number_is_paragraph_1(cable, cable_id, st
     # The body runs into the header with no paragraph number: the cable still has its text.
     ("06NEWDELHI4100", ("STATE 94541", "NEW DELHI 3473"), "On June 12 A/PolCouns met"),
     ("08CAIRO2099", ("SECSTATE 102414",), "We delivered points in reftel"),
+    # `SUBJECT: ... CONTACTS REF: STATE 6970 As requested in reftel, ...`; the mirror glued
+    # another cable's header after it, whose `SUBJECT:` is no longer taken for this one's.
+    ("09CAIRO189", ("STATE 6970",), "As requested in reftel, contacts for NPT issues"),
 ])
 def test_a_body_run_into_the_header_is_text_not_header(cable, cable_id, references, starts):
     c = cable(cable_id)
