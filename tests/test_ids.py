@@ -1,7 +1,6 @@
 """The one cable-ID grammar (cables/ids.py): parsing, canonical form, WikiLeaks' malformed
 IDs repaired and checked against each cable's own DE line, citations, post aliases."""
 import csv
-import doctest
 import gzip
 import re
 from pathlib import Path
@@ -22,10 +21,6 @@ def rows():
     with gzip.open(CORPUS, "rt", encoding="utf-8", newline="") as f:
         return [row for row in csv.reader(f, escapechar="\\") if row[0] != "row"]
 
-
-@pytest.mark.parametrize("module", [ids, posts])
-def test_doctests(module):
-    assert doctest.testmod(module).failed == 0
 
 
 @pytest.mark.parametrize("written, expected", [

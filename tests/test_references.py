@@ -1,7 +1,6 @@
 """References as data (cables/references.py) on real written forms, and in the index:
 stored per cable, resolved to indexed cables, cited-by, and the `references_to` filter."""
 import csv
-import doctest
 import gzip
 import json
 import shutil
@@ -66,9 +65,6 @@ LOOSE = [
     ("02ROME1196", "PAGE 02 ROME 01196", "other", ""),  # a page header
 ]
 
-
-def test_doctests():
-    assert doctest.testmod(references).failed == 0
 
 
 @pytest.mark.parametrize("citing, written, kind, cable_id", REAL + LOOSE,
