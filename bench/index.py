@@ -19,6 +19,7 @@ from itertools import islice
 from pathlib import Path
 
 import numpy as np
+from faiss.contrib.evaluation import knn_intersection_measure
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,11 +71,9 @@ def hnsw_recall(vector_file: Path) -> float:
                                          replace=False)] = True
     flat, hnsw = (vectors.build(vectors.choose_layout(len(ids), threshold), stored.shape[1],
                                 ids[~held], stored[~held]) for threshold in (len(ids), 0))
-    hits = []
-    for q in stored[held]:
-        truth = set(vectors.search(flat, q, K)[1])
-        hits.append(len(truth & set(vectors.search(hnsw, q, K)[1])) / len(truth))
-    return float(np.mean(hits))
+    truth = np.array([vectors.search(flat, q, K)[1] for q in stored[held]])
+    found = np.array([vectors.search(hnsw, q, K)[1] for q in stored[held]])
+    return knn_intersection_measure(truth, found)
 
 
 def main() -> None:
