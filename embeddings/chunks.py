@@ -13,7 +13,6 @@ from typing import Protocol
 from cables.records import Cable
 
 HEADER_SHARE = 4  # the header takes at most 1/4 of the window; the paragraph keeps the rest
-SPECIAL_TOKENS = 2  # [CLS] and [SEP] that the model adds around every text
 
 
 class Tokenizer(Protocol):
@@ -21,6 +20,8 @@ class Tokenizer(Protocol):
 
     def __call__(self, text, *, add_special_tokens: bool, return_offsets_mapping: bool,
                  verbose: bool) -> dict: ...
+
+    def num_special_tokens_to_add(self, pair: bool = False) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,8 @@ def chunk_cable(cable: Cable, tokenizer: Tokenizer, max_tokens: int = 256,
     if len(head_offsets) > head_limit:
         head = head[:head_offsets[head_limit - 1][1]]
         head_offsets = head_offsets[:head_limit]
-    size = max_tokens - SPECIAL_TOKENS - len(head_offsets)
+    # The tokens the model adds around every text ([CLS] and [SEP] for MiniLM).
+    size = max_tokens - tokenizer.num_special_tokens_to_add() - len(head_offsets)
     paragraphs = [p for p in cable.paragraphs if p.text.strip()]
     if not paragraphs:
         return []
