@@ -59,12 +59,13 @@ _NOT_NAMES = {"END", "COMMENT", "SUMMARY", "NOTE", "TEXT", "ACTION", "REQUEST", 
               "BEGIN", "CABLE"}
 # What may follow the signature at the very end of a telegram: the end-of-message marks
 # (`NNNN`, `BT`, `##`), a bare classification, a page header, the mirror's `CABLE ENDS`
-# banner and its index line, a courtesy `REGARDS`, stray dots.
+# banner, its index line and `>` / `2002ROME01196 - Classification: CONFIDENTIAL` lines,
+# a courtesy `REGARDS`, stray dots and quotes.
 _TRAILER_LINE = re.compile(
     r"[ \t]*(?:=*[ \t]*CABLE ENDS[ \t]*=*|NNNN|BT|#+|#?\d{3,5}|\.{1,3}|[-=*_ ]+"
     r"|(?:UNCLASSIFIED|CONFIDENTIAL|SECRET|UNCLAS|NOFORN|SENSITIVE|SIPDIS)(?:[ \t/]+(?:NOFORN|SIPDIS|SENSITIVE|EFTO|NF))*"
     r"|(?:BEST[ \t]+)?REGARDS,?|(?:Best[ \t]+)?[Rr]egards,?"
-    r"|\d{4}[A-Z]+\d+ - Classification: .*|\d+ \d\d/\d\d/\d{4} \d{4} .*"
+    r"|>?[ \t]*\d{4}[A-Z]+\d+ - Clas.*|\d+ \d\d/\d\d/\d{4} \d{4} .*|[>\"]+"
     r"|[A-Z][A-Z .]{1,30}?[ \t]+\d{8}[ \t]+\d{3}(?:\.\d+)?[ \t]+OF[ \t]+\d{3}"
     r"|PAGE[ \t]+\d{2,3}[ \t]+[A-Z][A-Z .]{1,30}?[ \t]+\d{4,6}(?:[ \t]+\d{2}[ \t]+OF[ \t]+\d{2})?(?:[ \t]+\d{6}Z)?)[ \t]*$")
 # A line before a signature line ends a sentence, a redaction, a web address or `End Comment`.

@@ -217,6 +217,10 @@ def test_a_body_run_into_the_header_is_text_not_header(cable, cable_id, referenc
     ("09CAIRO2133", "SCOBEY"),  # `SCOBEY` / `Scobey`: one name written twice
     ("04BAGHDAD4", "NEGROPONTE"),  # `NEGROPONTE` / `...`
     ("02VATICAN819", "NICHOLSON"),  # `... END COMMENT. NICHOLSON`, after a `PAGE 03 VATICA` header
+    # Older telegrams: `MCDONALD` / ` CONFIDENTIAL` / `>`, and `>  2002ROME01196 - Classification: ...`
+    ("00HARARE5461", "MCDONALD"),
+    ("02ROME1196", "POPE"),
+    ("03ROME2045", "SEMBLER"),
 ])
 def test_signer(cable, cable_id, signer):
     assert cable(cable_id).signer == signer
