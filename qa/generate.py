@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
 import re
 import shutil
 import tempfile
@@ -304,41 +303,40 @@ def generate_llama_cpp(question: str, sources: Sequence[Hit], settings: Settings
 
 def generate_openai(question: str, sources: Sequence[Hit], settings: Settings) -> Iterator[str]:
     """Stream a chat completion from any OpenAI-compatible server (llama.cpp server, Ollama,
-    vLLM, `transformers serve`) over server-sent events. `settings.openai_api_key`
-    (PILCROW_OPENAI_API_KEY), when set, is sent as the bearer token."""
-    import httpx
+    vLLM, `transformers serve`) with the `openai` client. `settings.openai_api_key`
+    (PILCROW_OPENAI_API_KEY), when set, is sent as the bearer token. Whatever goes wrong on
+    the server's side (unreachable, an error status, an error or a malformed chunk in the
+    stream) is a GeneratorError naming the server, never a silent empty draft."""
+    import openai
 
     if not settings.openai_base_url:
         raise ConfigError("the openai generator needs the server's PILCROW_OPENAI_BASE_URL "
                           "(e.g. http://127.0.0.1:8080/v1)")
-    headers = {}
-    if settings.openai_api_key is not None:
-        headers["Authorization"] = f"Bearer {settings.openai_api_key.get_secret_value()}"
-    body = {
-        "model": settings.openai_model or "default",
-        "messages": prompt_messages(question, sources),
-        "max_tokens": settings.max_new_tokens,
-        "temperature": settings.temperature,
-        "stream": True,
-    }
-    url = settings.openai_base_url.rstrip("/") + "/chat/completions"
+    url = settings.openai_base_url
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "none"
+    # No retries: the reader is waiting, and a retry would repeat a half-streamed draft.
+    client = openai.OpenAI(base_url=url, api_key=key, timeout=openai.Timeout(300, connect=10),
+                           max_retries=0)
     try:
-        with httpx.stream("POST", url, json=body, headers=headers, timeout=httpx.Timeout(300, connect=10)) as r:
-            if r.status_code != 200:
-                r.read()
-                raise GeneratorError(f"{url} answered {r.status_code}: {r.text[:200]}")
-            for line in r.iter_lines():
-                if not line.startswith("data:"):
-                    continue
-                data = line[5:].strip()
-                if data == "[DONE]":
-                    break
-                choices = json.loads(data).get("choices") or [{}]
-                piece = (choices[0].get("delta") or {}).get("content")
-                if piece:
+        stream = client.chat.completions.create(
+            model=settings.openai_model or "default", messages=prompt_messages(question, sources),
+            max_tokens=settings.max_new_tokens, temperature=settings.temperature, stream=True)
+        with stream:
+            for chunk in stream:
+                # Chunks are not validated by the client: read them defensively.
+                choices = getattr(chunk, "choices", None) or [None]
+                piece = getattr(getattr(choices[0], "delta", None), "content", None)
+                if isinstance(piece, str) and piece:
                     yield piece
-    except httpx.HTTPError as e:
+    except openai.APIStatusError as e:
+        # e.message is "Error code: 500 - <the server's own message>"
+        raise GeneratorError(f"{url} answered: {str(e.message)[:200]}") from e
+    except openai.APIConnectionError as e:
         raise GeneratorError(f"cannot reach the OpenAI-compatible server at {url}: {e}") from e
+    except openai.APIError as e:  # an error event inside the stream
+        raise GeneratorError(f"{url} failed while streaming: {str(e.message)[:200]}") from e
+    except ValueError as e:  # a chunk that is not JSON (the client does not wrap that one)
+        raise GeneratorError(f"{url} sent a malformed chunk: {e}") from e
 
 
 # --- registry ------------------------------------------------------------------------
@@ -350,7 +348,7 @@ for _name, _fn, _modules, _install in (
     ("transformers", generate_transformers, ("torch", "transformers", "gguf", "accelerate"),
      "torch transformers gguf accelerate"),
     ("llama-cpp", generate_llama_cpp, ("llama_cpp",), "llama-cpp-python"),
-    ("openai", generate_openai, ("httpx",), "httpx"),
+    ("openai", generate_openai, ("openai",), "openai"),
 ):
     # find_spec rather than import: a missing package removes the backend without making
     # every `import qa` pay for loading torch.

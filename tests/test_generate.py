@@ -1,5 +1,6 @@
 """Generators: the registry, the prompt, extractive, and the real SmolLM2 through transformers."""
 import importlib.util
+import json
 import os
 import socket
 import subprocess
@@ -159,7 +160,7 @@ def test_openai_streams_from_a_real_server(hits, openai_server):
     assert len(pieces) > 3 and "".join(pieces).strip()
 
 
-def test_openai_without_base_url_is_invalid_input(hits):
+def test_openai_without_base_url_is_a_config_error(hits):
     with pytest.raises(ConfigError, match="PILCROW_OPENAI_BASE_URL"):
         list(get_generator("openai")(QUESTION, hits, Settings()))
 
@@ -167,3 +168,48 @@ def test_openai_without_base_url_is_invalid_input(hits):
 def test_openai_unreachable_server_is_a_generator_error(hits):
     with pytest.raises(generate.GeneratorError, match="cannot reach"):
         list(get_generator("openai")(QUESTION, hits, Settings(openai_base_url="http://127.0.0.1:9/v1")))
+
+
+def _chunk(text: str) -> str:
+    return "data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": text}}]}) + "\n\n"
+
+
+# What an OpenAI-compatible server may send on /v1/chat/completions: a fake server, since
+# the real ones are outside (the real client runs against it; see the opt-in test above).
+SERVER_SENDS = {
+    "ok": (200, _chunk("Hukou ") + _chunk("stays [1].") + "data: [DONE]\n\n"),
+    "error status": (500, '{"error": {"message": "out of memory"}}'),
+    "error in the stream": (200, _chunk("Hukou ") + 'data: {"error": {"message": "model crashed"}}\n\n'),
+    "malformed chunk": (200, _chunk("Hukou ") + "data: {not json\n\n"),
+}
+
+
+@pytest.fixture(scope="module")
+def openai_like(serve):
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def completions(request):
+        status, body = SERVER_SENDS[request.headers["authorization"].removeprefix("Bearer ")]
+        kind = "text/event-stream" if status == 200 else "application/json"
+        return Response(body, status_code=status, media_type=kind)
+
+    with serve(Starlette(routes=[Route("/v1/chat/completions", completions, methods=["POST"])])) as url:
+        yield f"{url}/v1"
+
+
+def _openai(url: str, case: str, hits) -> list[str]:
+    settings = Settings(openai_base_url=url, openai_api_key=case, max_new_tokens=30)
+    return list(get_generator("openai")(QUESTION, hits, settings))
+
+
+@pytest.mark.parametrize("case, message", [
+    ("error status", "answered: Error code: 500 - out of memory"),
+    ("error in the stream", "failed while streaming: model crashed"),
+    ("malformed chunk", "sent a malformed chunk"),
+])
+def test_openai_server_faults_are_generator_errors(openai_like, hits, case, message):
+    assert _openai(openai_like, "ok", hits) == ["Hukou ", "stays [1]."]
+    with pytest.raises(generate.GeneratorError, match=message):
+        _openai(openai_like, case, hits)
