@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import argparse
 import csv
-import re
 import gzip
 import platform
+import re
 import time
 from pathlib import Path
 
