@@ -20,8 +20,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 # `make test` and CI run them too. A test in a fast module can still be marked slow itself.
 FAST_MODULES = frozenset({
     "test_cables", "test_chunks", "test_cite", "test_cli", "test_eval_questions", "test_extractive",
-    "test_generate", "test_http", "test_http_hostile", "test_http_references", "test_ids",
-    "test_metrics", "test_parse_property", "test_references", "test_rrf", "test_settings",
+    "test_generate", "test_header_vectors", "test_http", "test_http_hostile", "test_http_references",
+    "test_ids", "test_metrics", "test_parse_property", "test_references", "test_rrf", "test_settings",
+    "test_corpus_cables",
 })
 
 
