@@ -30,9 +30,10 @@ _LINE_MARKER = re.compile(
 _MARKING_OPEN = re.compile(rf"\((?=[ \t]*{_MARK}[ \t]*\))")
 _NUMBER_BEFORE = re.compile(r"(\d{1,3})\.[ \t]*(?:\n[ \t]*){0,2}\Z")
 _AFTER_INLINE = (" ", "\t", "-", "=", "_", "*")
-# A number run into the text after a full stop, with no marking: `... interest. 6. Venturelli
-# noted ...`. Weak: taken only as the very next number, and a line-start marker wins over it.
-_RUN_IN_NUMBER = re.compile(r"[.!?\"”][ \t]{1,2}(?P<num>\d{1,2})\.[ \t]+(?=[A-Z])")
+# A number run into the text after a full stop or a bracket, with no marking: `... interest.
+# 6. Venturelli noted ...`, `... complete article) 12. Argentina: ...`. Weak: taken only as
+# the very next number, and a line-start marker wins over it.
+_RUN_IN_NUMBER = re.compile(r"[.!?\"”)][ \t]{1,2}(?P<num>\d{1,2})\.[ \t]+(?=[A-Z])")
 _PAGE_LINE = re.compile(r"\n[ \t]*[A-Z][A-Z .]{1,30}?[ \t]+\d{8}[ \t]+\d{3}(?:\.\d+)?[ \t]+OF[ \t]+\d{3}[ \t]*(?=\n)")
 # The page header of older telegrams, often run into the text: `PAGE 03 ROME 01196 01 OF 02 082030Z`.
 # (Its `01 OF 02` may be missing: `PAGE 03 VATICA 00819 190632Z`.)
