@@ -205,6 +205,10 @@ def install_error_handlers(app: FastAPI) -> None:
 class BodyLimit:
     """ASGI middleware: refuse /api request bodies over `limit` bytes with 413.
 
+    Not Starlette's own `max_body_size` (APIRouter or FastAPI): for a declared
+    Content-Length over the limit it answers a plain-text "Content Too Large" itself,
+    before any exception handler, so the API's JSON error body would be lost.
+
     The body is read here in full (it is small by then) and replayed, so a chunked upload
     without Content-Length is caught too, before FastAPI parses anything.
     """

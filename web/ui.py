@@ -85,15 +85,8 @@ JS = """
 """
 
 
-def _names(values) -> list[str]:
-    """Choices from collection(): a list of names, or a dict of name -> count."""
-    return sorted(values) if isinstance(values, dict) else list(values)
-
-
 def about_markdown(info: dict) -> str:
-    origins = info.get("origins", {})
-    listed = (", ".join(f"{o} ({n})" for o, n in sorted(origins.items(), key=lambda x: -x[1]))
-              if isinstance(origins, dict) else ", ".join(origins))
+    listed = ", ".join(info["origins"])  # collection() lists names, sorted
     span = f"{info.get('date_from', '')[:10]} to {info.get('date_to', '')[:10]}"
     return (f"**{info.get('cables', 0):,} cables**, {info.get('paragraphs', 0):,} paragraphs, "
             f"{info.get('chunks', 0):,} indexed chunks.\n\n**Dates:** {span}\n\n"
@@ -188,16 +181,16 @@ def build_ui(assistant: Callable, default_generator: str, default_k: int) -> gr.
             poll = gr.Timer(2.0)
             k = gr.Slider(1, 20, value=default_k, step=1, label="Number of sources")
             gr.Markdown("### Filters")
-            origins = gr.Dropdown(_names(info.get("origins", [])), multiselect=True,
+            origins = gr.Dropdown(info.get("origins", []), multiselect=True,
                                   label="Origin")
             with gr.Row():
                 date_from = gr.Textbox("", label="From", placeholder=info.get("date_from", "")[:10]
                                        or "YYYY-MM-DD", max_lines=1)
                 date_to = gr.Textbox("", label="To", placeholder=info.get("date_to", "")[:10]
                                      or "YYYY-MM-DD", max_lines=1)
-            classifications = gr.Dropdown(_names(info.get("classifications", [])),
+            classifications = gr.Dropdown(info.get("classifications", []),
                                           multiselect=True, label="Classification")
-            tags = gr.Dropdown(_names(info.get("tags", [])), multiselect=True, label="Tags")
+            tags = gr.Dropdown(info.get("tags", []), multiselect=True, label="Tags")
             with gr.Accordion("About this collection", open=True):
                 gr.Markdown(about_markdown(info) if info else f"Index not ready: {problem}",
                             elem_id="pilcrow-about")
