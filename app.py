@@ -17,7 +17,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 EPILOG = """examples:
   python app.py                            # http://127.0.0.1:7860; builds var/index on first run
   python app.py --generator extractive     # quotes the best sentences: fast, no model
-  python app.py --generator transformers   # SmolLM2 writes the draft; the verifier checks it
+  python app.py --generator transformers   # the local model (SmolLM2) picks the sentences to quote
   python app.py --port 8080 --index var/full --corpus data/corpus/cablegate-wl-mirror.csv.gz
   PILCROW_API_TOKEN=s3cret python app.py --host 0.0.0.0   # on the network; /api needs the token
   curl -s localhost:7860/api/ask -H 'content-type: application/json' \\
@@ -43,7 +43,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="index folder (env PILCROW_INDEX, default var/index)")
     parser.add_argument("--generator",
                         help="default generator: extractive, transformers, llama-cpp, openai "
-                             "(env PILCROW_GENERATOR, default transformers)")
+                             "(env PILCROW_GENERATOR, default extractive)")
     parser.add_argument("--model", help="a model of your own: a .gguf file (run by llama-cpp when installed, else "
                      "transformers) or a transformers folder (env PILCROW_MODEL)")
     parser.add_argument("--corpus", default="data/cables",
@@ -93,8 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # The local model loads (or, on the first run, converts) while the server starts, not
     # on the first question: the default generator's, and the UI's transformers option.
-    for name in dict.fromkeys([settings.generator, "transformers"]):
-        assistant.preload(name)
+    assistant.preload(list(dict.fromkeys([settings.generator, "transformers"])))
     app = create_app(settings, assistant=assistant)
     print(f"Pilcrow: chat at http://{args.host}:{args.port}/ , API at /api "
           f"(schema /openapi.json), generator {settings.generator}", file=sys.stderr)

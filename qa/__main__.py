@@ -36,7 +36,7 @@ def parser() -> argparse.ArgumentParser:
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     ask.add_argument("question")
     ask.add_argument("--generator", help="extractive, transformers, llama-cpp or openai "
-                     "(default: $PILCROW_GENERATOR or transformers)")
+                     "(default: $PILCROW_GENERATOR or extractive)")
     ask.add_argument("--model", help="a model of your own: a .gguf file (run by llama-cpp when installed, else "
                      "transformers) or a transformers folder (env PILCROW_MODEL)")
     for sub in (search, ask):

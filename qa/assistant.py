@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -133,11 +133,14 @@ class Assistant:
         """Names of the generators that can run in this environment."""
         return list(generate.GENERATORS)
 
-    def preload(self, generator: str | None = None) -> None:
-        """Start loading the local model of `generator` (default: the settings') in the
-        background, so the first question that needs it does not wait; `model_states()`
-        follows it. Nothing happens for generators without a local model."""
-        generate.preload(self.settings, generator)
+    def preload(self, generators: Sequence[str] = ()) -> None:
+        """Get ready for the first question: load the question encoder now (a second or two
+        idle, and otherwise the first question's wait), and start loading the local models
+        of `generators` (default: the settings') in the background; `model_states()`
+        follows them. Generators without a local model load nothing."""
+        self.index.encoder().encode(["warm-up"])
+        for name in generators or [self.settings.generator]:
+            generate.preload(self.settings, name)
 
     def model_states(self) -> dict[str, str]:
         """Generator name -> its local model's state: "loading", "ready", "not loaded",

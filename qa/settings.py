@@ -39,8 +39,9 @@ class Settings(IndexSettings):
     """Everything that shapes an answer, plus the secrets and caches that do not."""
 
     generator: str = Field(
-        "transformers", min_length=1, description="`extractive` \\| `transformers` \\| "
-        "`llama-cpp` \\| `openai`", json_schema_extra={"flag": "--generator"})
+        "extractive", min_length=1, description="`extractive` \\| `transformers` \\| "
+        "`llama-cpp` \\| `openai`; extractive by default: on the test split it beat the local "
+        "model on facts and matched its citation precision (README, Evaluation)", json_schema_extra={"flag": "--generator"})
     model: str = Field(
         "", description="generator model: a transformers folder or a `.gguf` file; empty = "
         "the bundled SmolLM2 GGUF", json_schema_extra={"flag": "--model"})

@@ -1,5 +1,6 @@
 """Grounded drafting: the real bundled SmolLM2 can only quote the sources, with their markers;
 and the local model loads in the background, its state visible while it does."""
+import json
 import re
 import threading
 from pathlib import Path
@@ -97,14 +98,14 @@ def _model_copy(tmp_path: Path) -> Path:
 @pytest.mark.slow
 def test_model_loads_in_the_background_and_says_so(tmp_path):
     settings = Settings(model=str(_model_copy(tmp_path)), model_cache=MODEL_CACHE)
-    assert generate.model_state(settings) == "not loaded"
+    assert generate.model_state(settings, "transformers") == "not loaded"
     assert generate.model_state(settings, "extractive") == "not used"
-    thread = generate.preload(settings)
+    thread = generate.preload(settings, "transformers")
     assert isinstance(thread, threading.Thread)
-    assert generate.model_state(settings) in ("loading", "ready")
+    assert generate.model_state(settings, "transformers") in ("loading", "ready")
     thread.join(120)
-    assert generate.model_state(settings) == "ready"
-    assert generate.preload(settings) is None  # loaded once
+    assert generate.model_state(settings, "transformers") == "ready"
+    assert generate.preload(settings, "transformers") is None  # loaded once
 
 
 def test_a_model_that_fails_to_load_says_why(tmp_path):
@@ -112,7 +113,22 @@ def test_a_model_that_fails_to_load_says_why(tmp_path):
     broken.mkdir()
     (broken / "config.json").write_text("{}")
     settings = Settings(model=str(broken), model_cache=str(tmp_path / "cache"))
-    generate.preload(settings).join(60)
-    assert generate.model_state(settings).startswith("failed: ")
+    generate.preload(settings, "transformers").join(60)
+    assert generate.model_state(settings, "transformers").startswith("failed: ")
     with pytest.raises(generate.GeneratorError, match=f"(?s)cannot load the model {re.escape(str(broken))}: .*PILCROW_MODEL"):
         list(get_generator("transformers")("hukou?", [], settings))
+
+
+@pytest.mark.slow
+def test_eval_scores_a_model_of_your_own_in_one_command(tmp_path, sample_index_dir, capsys):
+    from eval.__main__ import main
+
+    questions = tmp_path / "mine.jsonl"
+    questions.write_text((ROOT / "eval" / "dev.jsonl").read_text().splitlines()[0] + "\n")
+    folder = _model_copy(tmp_path)
+    main(["--model", str(folder), "--questions", str(questions), "--index", str(sample_index_dir),
+          "--k", "5", "--json"])
+    result = json.loads(capsys.readouterr().out)
+    run = result["mine"]
+    assert run["generator"] == "transformers" and run["questions"] == 1
+    assert run["fallback_share"] == 0.0 and run["citation_precision"] > 0

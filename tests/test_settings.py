@@ -17,7 +17,7 @@ def test_variables_are_read_and_overrides_win(monkeypatch):
     monkeypatch.setenv("PILCROW_API_TOKEN", "s3cret")
     monkeypatch.setenv("INDEX_DIR", "/not/this")  # only PILCROW_* names are read
     settings = Settings.from_env(k=3, generator=None)
-    assert (settings.index_dir, settings.k, settings.generator) == ("/srv/index", 3, "transformers")
+    assert (settings.index_dir, settings.k, settings.generator) == ("/srv/index", 3, "extractive")
     assert settings.api_token.get_secret_value() == "s3cret"
     assert "s3cret" not in repr(settings)
 

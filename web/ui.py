@@ -111,10 +111,11 @@ def _example_text(evt: gr.SelectData) -> str:
 
 
 GENERATOR_LABELS = {
-    "extractive": "extractive: quotes the best sentences",
-    "transformers": "transformers: the local model (SmolLM2-135M) chooses the sentences to quote",
-    "llama-cpp": "llama-cpp: the local GGUF model writes, the checker keeps what the cables back",
-    "openai": "openai: your OpenAI-compatible server writes, the checker keeps what the cables back",
+    "extractive": "extractive: quotes the best sentences (most accurate, fastest)",
+    "transformers": "transformers: the local model picks the sentences to quote "
+                    "(slower; fewer facts than extractive in our tests)",
+    "llama-cpp": "llama-cpp: the local GGUF model writes; the checker keeps what the cables back",
+    "openai": "openai: your OpenAI-compatible server writes; the checker keeps what the cables back",
 }
 
 
