@@ -258,6 +258,8 @@ def references(ref_text: str) -> tuple[str, ...]:
         letter = next(g for g in m.groups() if g).upper()
         if starts and letter == starts[-1][2] and not ref_text[starts[-1][1]:m.start()].strip():
             starts[-1] = (starts[-1][0], m.end(), letter)  # `A. A) BAKU 494`: one label twice
+        elif starts and letter == starts[-1][2] and ref_text[:m.start()].rstrip().endswith((",", ";")):
+            starts.append((m.start(), m.end(), letter))  # `(B)STATE 146306, (B)STATE 178055`
         elif letter == expected or not starts and (
                 letter > "A" and not ref_text[:m.start()].strip()  # a list that starts at `D)`
                 or letter == "B" and ref_text[:m.start()].strip()):  # `STATE 1 B. STATE 2`

@@ -123,6 +123,8 @@ def test_a_cable_that_skips_a_number_keeps_its_own_numbers(cable):
     ("09LONDON2622", ("LONDON 2198", "LONDON 2199")),
     ("09CAIRO290", ("CAIRO 181|09CAIRO257",)),
     ("09CAIRO189", ("STATE 6970",)),
+    # A label written twice for two items: `(A)STATE 118258, (B)STATE 146306, (B)STATE 178055`.
+    ("07REYKJAVIK256", ("STATE 118258", "STATE 146306", "STATE 178055")),
 ])
 def test_references_are_the_items_as_written(cable, cable_id, expected):
     assert cable(cable_id).references == expected
