@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -115,8 +114,6 @@ def open_assistant(settings: Settings, sample: bool) -> Assistant:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     try:
         sets = question_sets(args)
         for _, path, required in sets:  # a bad question file fails before the index opens

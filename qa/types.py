@@ -15,8 +15,18 @@ from pydantic import Field, TypeAdapter, computed_field
 from cables.ids import citation
 
 
+class Cited:
+    """What cites a paragraph: `ref`, its citation text ("09SHANGHAI374 ¶9"), computed from
+    the record's `cable_id` and `paragraph` and sent with it (to_dict() and the API's JSON)."""
+
+    @computed_field(examples=["09SHANGHAI374 ¶9"])
+    @property
+    def ref(self) -> str:
+        return citation(self.cable_id, self.paragraph)
+
+
 @dataclass(frozen=True)
-class Hit:
+class Hit(Cited):
     """One retrieved paragraph, with the metadata a reader needs to judge it."""
 
     cable_id: str
@@ -32,22 +42,12 @@ class Hit:
     similarity: float = 0.0  # cosine similarity of question and paragraph (abstention uses it)
     direct: bool = False  # named by the question ("09SHANGHAI374 ¶9"), not found by search
 
-    @computed_field(examples=["09SHANGHAI374 ¶9"])  # in to_dict() and the API's JSON
-    @property
-    def ref(self) -> str:
-        return citation(self.cable_id, self.paragraph)
-
 
 @dataclass(frozen=True)
-class Citation:
+class Citation(Cited):
     cable_id: str
     paragraph: int
     quote: str  # the sentence of the paragraph that supports the claim
-
-    @computed_field(examples=["09SHANGHAI374 ¶9"])  # in to_dict() and the API's JSON
-    @property
-    def ref(self) -> str:
-        return citation(self.cable_id, self.paragraph)
 
 
 @dataclass(frozen=True)
