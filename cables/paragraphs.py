@@ -51,8 +51,11 @@ _NOT_CABLE = re.compile(r"[ \t]*(©|Copyright\b|World Headlines\b)")
 _NAME = re.compile(r"[A-Z][A-Za-z'.-]+(?: [A-Z][A-Za-z'.-]+){0,2}")
 # A signature run into the last line: after a full stop, a redaction or a web address
 # (`... Classified Website: XXXXXXXXXXXX LEBARON`, `... restructuring. .FARRAR`).
-_SIGNED_TAIL = re.compile(r"(?:(?<=[.!?\"”)])|(?<=XXXX)|(?<=\.[a-z]{3})|(?<=[a-z]/))[ \t]+\.?"
+_SIGNED_TAIL = re.compile(r"(?:(?<=[.!?\"”)*/])|(?<=XXXX)|(?<=\.[a-z]{3}))[ \t]+\.?"
                           r"((?:MINIMIZE CONSIDERED )?[A-Z][A-Za-z'-]+(?: [A-Z][A-Za-z'-]+){0,2})[ \t]*\.{0,3}$")
+# ... or after a web address that a copy broke with a blank (`Portal:Unit ed_Kingdom LeBaron`).
+_URL_SIGNED_TAIL = re.compile(r"https?://\S+(?:[ \t]\S*[_/.:]\S*)?[ \t]+([A-Z][A-Za-z'-]+(?: [A-Z][A-Za-z'-]+)?)"
+                              r"[ \t]*\.{0,3}$")
 _NOT_NAMES = {"END", "COMMENT", "SUMMARY", "NOTE", "TEXT", "ACTION", "REQUEST", "BACKGROUND",
               "CONFIDENTIAL", "SECRET", "UNCLASSIFIED", "SENSITIVE", "NOFORN", "THE", "THIS", "A",
               "AN", "IN", "IT", "WE", "HE", "SHE", "THEY", "REGARDS", "QUOTE", "UNQUOTE", "PART",
@@ -69,8 +72,9 @@ _TRAILER_LINE = re.compile(
     r"|>?[ \t]*\d{4}[A-Z]+\d+ - Clas.*|\d+ \d\d/\d\d/\d{4} \d{4} .*|[>\"]+"
     r"|[A-Z][A-Z .]{1,30}?[ \t]+\d{8}[ \t]+\d{3}(?:\.\d+)?[ \t]+OF[ \t]+\d{3}"
     r"|PAGE[ \t]+\d{2,3}[ \t]+[A-Z][A-Z .]{1,30}?[ \t]+\d{4,6}(?:[ \t]+\d{2}[ \t]+OF[ \t]+\d{2})?(?:[ \t]+\d{6}Z)?)[ \t]*$")
-# A line before a signature line ends a sentence, a redaction, a web address or `End Comment`.
-_BEFORE_SIGNATURE = re.compile(r"(?:[.!?\"”')]|XXXX|\.[a-z]{2,4}/?|:|(?i:\bend[ \t]+(?:comment|text|note)))[ \t]*$")
+# A line before a signature line ends a sentence, a redaction, a web address, a row of
+# asterisks or `End Comment`.
+_BEFORE_SIGNATURE = re.compile(r"(?:[.!?\"”')*]|XXXX|\.[a-z]{2,4}/?|:|(?i:\bend[ \t]+(?:comment|text|note)))[ \t]*$")
 _REASONS = re.compile(r"[ \t]*(?:Reasons?|REASONS?)[ \t]*:?[ \t]*1\.[45]")
 _SUMMARY = re.compile(r"[ \t]*(?:\([A-Z/]{1,8}\)[ \t]*)?(?:SUMMARY|Summary)\b")
 _MAX_JUMP = 3  # a cable may skip a number or two; a larger jump is text that looks like one
@@ -246,9 +250,11 @@ def _own_text(span: str, last: bool) -> tuple[list[str], str]:
 
 def _split_signer(text: str) -> tuple[str, str]:
     """'... to advance. Randt' -> ('... to advance.', 'Randt'): a signature run into the text."""
-    m = _SIGNED_TAIL.search(text)
-    if m and (name := _signer_name(m.group(1))):
+    if (m := _SIGNED_TAIL.search(text)) and (name := _signer_name(m.group(1))):
         return text[:m.start()].rstrip(), name
+    tail = len(text) - 300 if len(text) > 300 else 0
+    if (m := _URL_SIGNED_TAIL.search(text, tail)) and (name := _signer_name(m.group(1))):
+        return text[:m.start(1)].rstrip(), name
     return text, ""
 
 

@@ -61,7 +61,7 @@ _REF_RUN_IN = re.compile(r"(?:REFS?|Refs?|REFTELS?|Reftels?)(?:\.?:|(?=[ \t]+[A-
 # SBU caveat, a classification line, a page header, a rule, the first paragraph, and what
 # follows a subject cut short with `...`.
 _TEXT_END_PATTERN = (  # (no leading blanks: each branch starts with what it looks for, which is fast)
-    r"\b(?:[Cc]lassified|CLASSIFIED)[ \t]+(?:[Bb]y|BY)\b"
+    r"\b(?:[Cc]lassified|CLASSIFIED)[ \t]+(?:[Bb]y|BY)\b|\b(?:Derived|DERIVED)[ \t]+(?:from|FROM):"
     r"|\b(?i:sensi?tive[ \t]+but[ \t]+unclassified)"
     r"|\bC[ \t]?O[ \t]?N[ \t]?F[ \t]?I[ \t]?D[ \t]?E[ \t]?N[ \t]?T[ \t]?I[ \t]?A[ \t]?L\b"
     r"|\b(?:UNCLAS|CONFIDENTIAL|SECRET)[ \t]+(?:SECTION|[A-Z][A-Z ]{1,30}[ \t]\d{6}\b)"

@@ -152,6 +152,7 @@ def test_body_text_after_a_reference_list_is_not_a_reference(cable):
     ("08CAIRO2221", "IS THE EGYPTIAN GOVERNMENT READY FOR A GLOBAL SLOWDOWN?"),  # Sensitive but...
     ("00HARARE6677", "ASSISTANT SECRETARY MEETS WITH ZIMBABWE"),  # CONFIDENTIAL PAGE 02 HARARE ...
     ("06YEREVAN1019", "A PROSTITUTE'S STORY: SEX AND TRAFFICKING IN ..."),  # cut short, then header
+    ("10TRIPOLI62", "DARFUR REBEL GROUP MERGER IN KUFRA: MORE FANFARE THAN"),  # `Derived from: DSCG 05-1`
 ])
 def test_subject_ends_where_the_subject_ends(cable, cable_id, subject):
     assert cable(cable_id).subject == subject
@@ -223,6 +224,10 @@ def test_a_body_run_into_the_header_is_text_not_header(cable, cable_id, referenc
     ("00HARARE5461", "MCDONALD"),
     ("02ROME1196", "POPE"),
     ("03ROME2045", "SEMBLER"),
+    # After the post's web address, which a copy may break with a blank, or a row of asterisks.
+    ("09LONDON1702", "LeBaron"),  # `.../wiki/Portal:Unit ed_Kingdom LeBaron`
+    ("09MEXICO3101", "FEELEY"),  # `.../communities/state/nap / FEELEY`
+    ("09RABAT719", "Jackson"),  # `Portal:Moro cco ***************************************** Jackson`
 ])
 def test_signer(cable, cable_id, signer):
     assert cable(cable_id).signer == signer
