@@ -23,6 +23,8 @@ import json
 import multiprocessing
 import os
 import platform
+import re
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -39,12 +41,16 @@ from eval.metrics import percentile
 
 DIM = 384
 K = 10
+CANDIDATES = 50  # what each retriever hands to fusion (PILCROW_CANDIDATES)
 RESULTS = Path(__file__).resolve().parent / "results"
+CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpus" / "cablegate-wl-mirror.csv.gz"
 
 EPILOG = """examples:
   .venv/bin/python -m bench.scale
   .venv/bin/python -m bench.scale --real-index var/bench/pilcrow
   .venv/bin/python -m bench.scale --sizes 1000 10000 --queries 100
+  .venv/bin/python -m bench.scale --hybrid 130000            # a twentieth of the release
+  .venv/bin/python -m bench.scale --hybrid 2600000 --real-index var/corpus   # the release
 """
 
 
@@ -300,6 +306,219 @@ def chart(rows: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
+# ---------------------------------------------------------------- hybrid, at release scale
+
+ORIGINS = ["Embassy Beijing", "Embassy Paris", "Consulate Shanghai", "Embassy Baghdad",
+           "Embassy Moscow", "Embassy Mexico", "Embassy Tokyo", "USUN New York"]
+IVF_PQ_M = 48  # sub-quantisers: 8 dimensions each, 48 bytes per vector
+IVF_NPROBE = 32
+
+
+def synthetic_store(path: Path, n_chunks: int, corpus: Path) -> dict:
+    """An index database of `n_chunks` chunks: the corpus's real paragraphs repeated,
+    each copy a new cable (ID, origin and year varied), so FTS5 holds a release-sized
+    vocabulary with realistic term frequencies. One chunk per started 180 words."""
+    from cables.reader import read_cables
+    from cables.records import Cable
+    from embeddings import tables
+    from embeddings.chunks import Chunk
+
+    source = [c for c in read_cables(corpus)
+              if c.paragraphs and re.fullmatch(r"\d\d[A-Z]+\d{1,5}", c.id)]
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
+    tables.create(conn)
+    start, chunks, copy = time.perf_counter(), 0, 0
+    with tqdm(total=n_chunks, desc="store", unit="chunk", dynamic_ncols=True) as bar:
+        while chunks < n_chunks:
+            for cable in source:
+                # Another valid cable ID per copy: the number moved up by 100,000s.
+                head, number = re.fullmatch(r"(\d\d[A-Z]+)(\d+)", cable.id).groups()
+                cid = f"{head}{copy * 100_000 + int(number)}"
+                year = int(cable.date[:4] or 2000) - copy % 20
+                made = Cable(cid, f"{year:04d}{cable.date[4:]}", ORIGINS[copy % len(ORIGINS)],
+                             cable.classification, cable.tags, cable.subject, (), cable.signer,
+                             cable.paragraphs, cable.source, cable.numbered)
+                parts = [Chunk(cid, p.number, i, "", "") for p in cable.paragraphs
+                         for i in range(1 + len(p.text.split()) // 180)]
+                tables.insert_cable(conn, made, parts)
+                chunks += len(parts)
+                bar.update(len(parts))
+                if chunks >= n_chunks:
+                    break
+            copy += 1
+    conn.execute("INSERT INTO paragraphs_fts (paragraphs_fts) VALUES ('optimize')")
+    tables.write_term_docs(conn)
+    conn.commit()
+    counts = tables.counts(conn)
+    conn.close()
+    return {**counts, "copies": copy, "build_s": round(time.perf_counter() - start, 1),
+            "bytes": path.stat().st_size}
+
+
+def ann_index(kind: str, n: int, sampler: "GaussianSampler", training: "GaussianSampler",
+              batch: int = 100_000):
+    """HNSW (Pilcrow's parameters, efConstruction 40) or IVF-PQ (trained on `training`)
+    over `n` vectors of `sampler`, added in batches: only the index is ever whole in memory."""
+    if kind == "hnsw":
+        index = make_index("hnsw", HNSW_M, 40, HNSW_EF_SEARCH)
+    else:
+        nlist = 1 << max(8, int(np.log2(4 * np.sqrt(n))))
+        index = faiss.IndexIVFPQ(faiss.IndexFlatIP(DIM), DIM, nlist, IVF_PQ_M, 8,
+                                 faiss.METRIC_INNER_PRODUCT)
+        index.train(training.sample(min(n, max(40 * nlist, 50_000))))
+        index.nprobe = IVF_NPROBE
+    for start in range(0, n, batch):
+        index.add(sampler.sample(min(batch, n - start)))
+    return index
+
+
+def exact_top(n: int, sampler: "GaussianSampler", queries: np.ndarray, batch: int = 100_000):
+    """Exact top-K ids of each query over the same `n` vectors, streamed in batches."""
+    best = np.full((len(queries), K), -np.inf, dtype=np.float32)
+    ids = np.full((len(queries), K), -1, dtype=np.int64)
+    for start in range(0, n, batch):
+        block = sampler.sample(min(batch, n - start))
+        scores = queries @ block.T
+        top = np.argpartition(-scores, K, axis=1)[:, :K] if scores.shape[1] > K else \
+            np.tile(np.arange(scores.shape[1]), (len(queries), 1))
+        cand = np.concatenate([best, np.take_along_axis(scores, top, 1)], axis=1)
+        cand_ids = np.concatenate([ids, top + start], axis=1)
+        order = np.argsort(-cand, axis=1)[:, :K]
+        best, ids = np.take_along_axis(cand, order, 1), np.take_along_axis(cand_ids, order, 1)
+    return ids
+
+
+def hybrid(n_chunks: int, corpus: Path, real: np.ndarray | None, seed: int, work: Path,
+           kinds: list[str], encoder_backend: str | None) -> dict:
+    """The hybrid row: store and ANN build, memory, dense / keyword / hybrid latency."""
+    from embeddings import tables
+    from embeddings.encoder import Encoder
+    from eval.questions import load_questions
+    from qa.retrieve import keyword_query, rrf
+
+    work.mkdir(parents=True, exist_ok=True)
+    db = work / "hybrid.sqlite"
+    db.unlink(missing_ok=True)
+    row: dict = {"n_chunks": n_chunks}
+    row["store"] = synthetic_store(db, n_chunks, corpus)
+    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    questions = [q.question for q in load_questions()]
+    encoder = Encoder(backend=encoder_backend)
+    encode = []
+    for q in questions[:50]:
+        t = time.perf_counter()
+        encoder.encode([q])
+        encode.append(time.perf_counter() - t)
+    row["encode"] = {"backend": encoder.backend, "p50_ms": percentile_ms(encode, 50),
+                     "p95_ms": percentile_ms(encode, 95)}
+
+    keyword: dict[str, list] = {}
+    for name, budget in (("bounded", tables.KEYWORD_BUDGET), ("unbounded", 10**12)):
+        times, results = [], []
+        for q in questions:
+            t = time.perf_counter()
+            results.append(tables.keyword_search(conn, keyword_query(q), CANDIDATES, None, budget))
+            times.append(time.perf_counter() - t)
+        keyword[name] = results
+        row[f"keyword_{name}"] = {"p50_ms": percentile_ms(times, 50),
+                                  "p95_ms": percentile_ms(times, 95)}
+    row["keyword_bounded"]["overlap_at_10"] = round(float(np.mean([
+        len({r[:2] for r in b[:K]} & {r[:2] for r in u[:K]}) / max(1, min(K, len(u)))
+        for b, u in zip(keyword["bounded"], keyword["unbounded"])])), 3)
+
+    sampler = GaussianSampler(real, seed)
+    queries = sampler.sample(len(questions))
+    n_vectors = row["store"]["chunks"]
+    truth = exact_top(n_vectors, GaussianSampler(real, seed + 1), queries)
+    for kind in kinds:
+        release_free_memory()
+        before = rss()
+        start = time.perf_counter()
+        index = ann_index(kind, n_vectors, GaussianSampler(real, seed + 1),
+                          GaussianSampler(real, seed + 2))
+        build_s = time.perf_counter() - start
+        faiss.omp_set_num_threads(1)
+        dense, hybrid_times, found = [], [], []
+        for i, q in enumerate(queries):
+            t = time.perf_counter()
+            _, ids = index.search(q[None, :], CANDIDATES)
+            owners = tables.chunk_paragraphs(conn, [int(x) + 1 for x in ids[0] if x >= 0])
+            dense.append(time.perf_counter() - t)
+            t2 = time.perf_counter()
+            words = tables.keyword_search(conn, keyword_query(questions[i]), CANDIDATES, None)
+            rrf([list(dict.fromkeys(owners.values())), [r[:2] for r in words]])
+            hybrid_times.append(dense[-1] + time.perf_counter() - t2)
+            found.append(ids[0][:K])
+        faiss.omp_set_num_threads(os.cpu_count() or 1)
+        row[kind] = {"build_s": round(build_s, 1), "rss_growth_bytes": rss() - before,
+                     "index_bytes": int(faiss.serialize_index(index).nbytes),
+                     "recall_at_10": round(knn_intersection_measure(truth, np.array(found)), 3),
+                     "dense_p50_ms": percentile_ms(dense, 50), "dense_p95_ms": percentile_ms(dense, 95),
+                     "hybrid_p50_ms": percentile_ms(hybrid_times, 50),
+                     "hybrid_p95_ms": percentile_ms(hybrid_times, 95)}
+        print(json.dumps({kind: row[kind]}), file=sys.stderr)
+        del index
+    conn.close()
+    row["peak_rss_bytes"] = psutil.Process().memory_info().rss
+    db.unlink()
+    return row
+
+
+def hybrid_markdown(report: dict) -> str:
+    m, r = report["machine"], report["row"]
+    s = r["store"]
+    lines = [
+        "# Hybrid retrieval at release scale", "",
+        f"`{report['command']}` on {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, "
+        f"load average {m['load_avg_1m']} at the start; run took {report['total_s']:.0f} s.", "",
+        f"Store: {s['chunks']:,} chunks, {s['paragraphs']:,} paragraphs, {s['cables']:,} cables "
+        f"(the corpus's real paragraphs, {s['copies']} copies with varied IDs, origins and "
+        f"years); SQLite + FTS5 written in {s['build_s']:.0f} s, {fmt_bytes(s['bytes'])} on disk. "
+        f"Vectors: {report['vectors_note']} Query encoding ({r['encode']['backend']}): "
+        f"p50 {r['encode']['p50_ms']:.1f} ms, p95 {r['encode']['p95_ms']:.1f} ms.", "",
+        f"Keyword search (FTS5 BM25, {CANDIDATES} candidates, {report['questions']} eval "
+        f"questions): unbounded p50 {r['keyword_unbounded']['p50_ms']:.1f} ms / p95 "
+        f"{r['keyword_unbounded']['p95_ms']:.1f} ms; bounded to the rarest terms within "
+        f"{report['budget']:,} paragraphs p50 {r['keyword_bounded']['p50_ms']:.1f} ms / p95 "
+        f"{r['keyword_bounded']['p95_ms']:.1f} ms, top-10 overlap with unbounded "
+        f"{r['keyword_bounded']['overlap_at_10']:.3f}.", "",
+        "| ANN | build s | index size | RSS growth | recall@10 | dense p50 / p95 ms | "
+        "hybrid p50 / p95 ms (no encoding) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for kind in report["kinds"]:
+        a = r[kind]
+        lines.append(f"| {kind} | {a['build_s']:.0f} | {fmt_bytes(a['index_bytes'])} | "
+                     f"{fmt_bytes(a['rss_growth_bytes'])} | {a['recall_at_10']:.3f} | "
+                     f"{a['dense_p50_ms']:.1f} / {a['dense_p95_ms']:.1f} | "
+                     f"{a['hybrid_p50_ms']:.1f} / {a['hybrid_p95_ms']:.1f} |")
+    lines += ["", f"Peak RSS of the run: {fmt_bytes(r['peak_rss_bytes'])}.", ""]
+    return "\n".join(lines)
+
+
+def main_hybrid(args: argparse.Namespace, real: np.ndarray | None) -> int:
+    from embeddings.tables import KEYWORD_BUDGET
+
+    start = time.perf_counter()
+    report = {"machine": machine_description(), "command": " ".join(["python -m bench.scale", *sys.argv[1:]]),
+              "kinds": args.ann, "budget": KEYWORD_BUDGET, "questions": 0,
+              "vectors_note": ("Gaussian with the real vectors' mean and covariance."
+                               if real is not None else "Gaussian with a 1/i spectrum.")}
+    report["row"] = hybrid(args.hybrid, args.corpus, real, args.seed, args.work, args.ann,
+                           args.backend)
+    from eval.questions import load_questions
+    report["questions"] = len(load_questions())
+    report["total_s"] = round(time.perf_counter() - start, 1)
+    args.out.mkdir(parents=True, exist_ok=True)
+    name = "scale-hybrid" if args.hybrid >= 2_600_000 else f"scale-hybrid-{args.hybrid}"
+    (args.out / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
+    (args.out / f"{name}.md").write_text(hybrid_markdown(report))
+    print(hybrid_markdown(report))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0], epilog=EPILOG,
@@ -316,9 +535,20 @@ def main(argv: list[str] | None = None) -> int:
                              f"({HNSW_EF_CONSTRUCTION}); larger ones use --large-ef-construction")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--hybrid", type=int, metavar="CHUNKS",
+                        help="instead: a synthetic index of CHUNKS chunks (2600000 = the full "
+                             "release) with SQLite/FTS5 and an ANN index; hybrid latency")
+    parser.add_argument("--ann", nargs="+", default=["hnsw", "ivfpq"], choices=["hnsw", "ivfpq"])
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="cables whose paragraphs "
+                        "fill the synthetic store (default: the 6,712-cable corpus)")
+    parser.add_argument("--backend", help="embedding backend whose query encoding is timed")
+    parser.add_argument("--work", type=Path, default=Path("var/bench"),
+                        help="folder for the synthetic database (deleted afterwards)")
     args = parser.parse_args(argv)
 
     real = read_real_vectors(args.real_index) if args.real_index else None
+    if args.hybrid:
+        return main_hybrid(args, real)
     n_real = 0 if real is None else len(real) - args.queries
     start = time.perf_counter()
     report = {
