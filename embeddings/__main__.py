@@ -95,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
         "build", help="create or update an index from cable files and folders",
         description="Create or update an index: unchanged cables are skipped, changed ones "
                     "replaced, new ones added. The previous index stays usable until the new "
-                    "one is complete.",
+                    "one is complete; a build that was killed or interrupted resumes from its "
+                    "checkpoints when the same command runs again.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     build.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
     build.add_argument("--index", help=index_help)
