@@ -13,7 +13,7 @@ from pathlib import Path
 
 from embeddings import build_index
 from cables.errors import IndexMismatchError, IndexNotFoundError, PilcrowError
-from eval.questions import FOLLOWUPS, SPLITS, load_questions
+from eval.questions import FOLLOWUPS, SPLITS, Question, load_questions
 from eval.report import SetRun, latency_table, metrics_table, summary, write_report
 from eval.runner import (DEFAULT_THRESHOLDS, load_thresholds, run_questions, sample, score,
                          score_by_kind, supports_history)
@@ -74,22 +74,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def question_sets(args: argparse.Namespace) -> list[tuple[str, Path, bool]]:
-    """(name, file, required) of each set to run: a missing required file is an error, a
-    missing optional one (a split not written yet, a follow-up set) is reported as not run."""
+def question_sets(args: argparse.Namespace) -> list[tuple[str, Path, list[Question] | None]]:
+    """(name, file, questions) of each set to run, at most --limit questions each; None for
+    an optional file that is missing (a split not written yet, a follow-up set). A required
+    file that is missing or bad raises InvalidInputError, before the index is opened."""
     if args.questions is not None:
-        return [(args.questions.stem, args.questions, True)]
-    names = list(SPLITS) if args.split == "both" else [args.split]
-    sets = [(name, SPLITS[name], args.split != "both") for name in names]
-    return sets + [(f"{name}-followups", FOLLOWUPS[name], False) for name in names]
+        files = [(args.questions.stem, args.questions, True)]
+    else:
+        names = list(SPLITS) if args.split == "both" else [args.split]
+        files = [(name, SPLITS[name], args.split != "both") for name in names]
+        files += [(f"{name}-followups", FOLLOWUPS[name], False) for name in names]
+    return [(name, path, sample(load_questions(path), args.limit)
+             if required or path.exists() else None) for name, path, required in files]
 
 
-def run_set(assistant: Assistant, name: str, path: Path, required: bool,
+def run_set(assistant: Assistant, name: str, path: Path, questions: list[Question] | None,
             args: argparse.Namespace, generator: str) -> SetRun:
-    """Load, ask and score one set; a SetRun saying why when it cannot run."""
-    if not path.exists() and not required:
+    """Ask and score one set; a SetRun saying why when it cannot run."""
+    if questions is None:
         return SetRun(name, None, not_run=f"{path} does not exist yet")
-    questions = sample(load_questions(path), args.limit)
     if any(q.history for q in questions) and not supports_history(assistant):
         return SetRun(name, None, not_run="Assistant has no history")
     outcomes = run_questions(assistant, questions, desc=name)
@@ -98,13 +101,13 @@ def run_set(assistant: Assistant, name: str, path: Path, required: bool,
                   score_by_kind(outcomes, args.k))
 
 
-def open_assistant(settings: Settings, sample: bool) -> Assistant:
+def open_assistant(settings: Settings, sample_corpus: bool) -> Assistant:
     """The assistant on `settings.index_dir`. When that is the sample corpus's default index,
     it is (re)built first if missing or written by an older Pilcrow."""
     try:
         return Assistant(settings)
     except (IndexNotFoundError, IndexMismatchError) as e:
-        if not sample:
+        if not sample_corpus:
             raise
         reason = e
     print(f"building the sample index in {settings.index_dir} ({reason}) ...", file=sys.stderr)
@@ -116,16 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         sets = question_sets(args)
-        for _, path, required in sets:  # a bad question file fails before the index opens
-            if required or path.exists():
-                load_questions(path)
         settings = Settings.from_env(
             index_dir=str(args.index or DEFAULT_INDEX), k=args.k, model=args.model,
             generator=args.generator or generator_for(args.model))
         generator = settings.generator
-        assistant = open_assistant(settings, sample=args.index is None)
-        runs = [run_set(assistant, name, path, required, args, generator)
-                for name, path, required in sets]
+        assistant = open_assistant(settings, sample_corpus=args.index is None)
+        runs = [run_set(assistant, name, path, questions, args, generator)
+                for name, path, questions in sets]
     except PilcrowError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -87,7 +87,7 @@ def test_score_by_kind_and_sample():
 def test_thresholds_file_is_valid_for_every_generator_and_split():
     table = json.loads(DEFAULT_THRESHOLDS.read_text())
     assert {"extractive", "transformers"} <= set(table)
-    assert "dev" in table["extractive"]
+    assert {"dev", "test"} <= set(table["extractive"])
     for generator in table:
         for split in table[generator]:
             entry = load_thresholds(DEFAULT_THRESHOLDS, generator, split)
