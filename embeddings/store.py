@@ -61,6 +61,13 @@ BUILD, CHECKPOINTS, NEXT = ".build", "checkpoints", "next"
 BATCH_CHUNKS = 1024
 
 
+Progress = Callable[[int, "int | None", int], None]  # (cables read, cables in all, chunks embedded)
+
+
+def _quiet(read: int, total: int | None, embedded: int) -> None:
+    """The progress callback of a build nobody watches."""
+
+
 def default_index_dir() -> str:
     """$PILCROW_INDEX, else var/index."""
     return IndexSettings.load().index_dir
@@ -237,7 +244,9 @@ def build_index(paths: Iterable[str | os.PathLike], index_dir: str | os.PathLike
                 model: str | None = None, backend: str | None = None,
                 hnsw_threshold: int = 200_000, prune: bool = False, progress: bool = True,
                 batch_chunks: int = BATCH_CHUNKS,
-                embedder: Callable[[Encoder], Embedder] = LocalEmbedder) -> BuildReport:
+                embedder: Callable[[Encoder], Embedder] = LocalEmbedder,
+                on_progress: Progress | None = None,
+                report: ParseReport | None = None) -> BuildReport:
     """Create or update the index at `index_dir` from cable files and folders.
 
     Cables already indexed with the same content hash are not re-embedded; changed ones
@@ -245,17 +254,21 @@ def build_index(paths: Iterable[str | os.PathLike], index_dir: str | os.PathLike
     removed. The model is `model`, else $PILCROW_EMBED_MODEL, else the index's own, else
     the default; likewise the backend; another model or backend than the index's
     rebuilds it from scratch. A build that was killed resumes from its checkpoints.
+
+    `on_progress(cables_read, cables_total, chunks_embedded)` is called after each batch,
+    for a caller watching the build (the UI's collection jobs); `report` receives the parse
+    report as it fills (each skipped record and why).
     """
     total = None
-    if progress:
+    if progress or on_progress is not None:
         # A parse-only pass (about 1% of a build's time) so the progress bar has an ETA.
         total = sum(1 for _ in tqdm(read_cables(*paths), desc="count", unit="cable",
-                                    dynamic_ncols=True))
-    report = ParseReport()
+                                    dynamic_ncols=True, disable=not progress))
+    report = report if report is not None else ParseReport()
     return index_cables(read_cables(*paths, report=report), index_dir, model=model,
                         backend=backend, hnsw_threshold=hnsw_threshold, prune=prune,
                         progress=progress, parse_report=report, total=total,
-                        batch_chunks=batch_chunks, embedder=embedder)
+                        batch_chunks=batch_chunks, embedder=embedder, on_progress=on_progress)
 
 
 def _previous(root: Path, model: str | None, backend: str | None) -> tuple[Path | None, dict, str]:
@@ -278,7 +291,8 @@ def index_cables(cables: Iterable[Cable], index_dir: str | os.PathLike, *,
                  hnsw_threshold: int = 200_000, prune: bool = False, progress: bool = False,
                  parse_report: ParseReport | None = None, total: int | None = None,
                  batch_chunks: int = BATCH_CHUNKS,
-                 embedder: Callable[[Encoder], Embedder] = LocalEmbedder) -> BuildReport:
+                 embedder: Callable[[Encoder], Embedder] = LocalEmbedder,
+                 on_progress: Progress | None = None) -> BuildReport:
     """`build_index` for cables already read (a generator is consumed as it comes).
 
     `total`, when known, gives the progress bar its ETA; `embedder` makes what embeds the
@@ -307,7 +321,8 @@ def index_cables(cables: Iterable[Cable], index_dir: str | os.PathLike, *,
         runner = embedder(encoder)
         try:
             report = _build(cables, previous, work, encoder, runner, hnsw_threshold, prune,
-                            progress, parse_report, rebuilt, root, total, batch_chunks)
+                            progress, parse_report, rebuilt, root, total, batch_chunks,
+                            on_progress or _quiet)
         except BaseException:
             _clear_all_but_checkpoints(work)  # Ctrl-C or an error: keep only what resumes
             raise
@@ -420,7 +435,7 @@ def _embedded(batches: Iterator[_Batch], embedder: Embedder, checkpoints: Path,
 def _build(cables: Iterable[Cable], previous: Path | None, work: Path, encoder: Encoder,
            embedder: Embedder, hnsw_threshold: int, prune: bool, progress: bool,
            parse_report: ParseReport | None, rebuilt: str, root: Path, total: int | None,
-           batch_chunks: int) -> BuildReport:
+           batch_chunks: int, on_progress: Progress) -> BuildReport:
     seconds = dict.fromkeys(("parse", "chunk", "embed", "write"), 0.0)
     tmp = work / NEXT
     if previous:
@@ -471,6 +486,7 @@ def _build(cables: Iterable[Cable], previous: Path | None, work: Path, encoder: 
                 rate = (embedded - resumed) / max(perf_counter() - started, 1e-9)
                 bar.set_postfix_str(f"{embedded:,} chunks, {rate:.1f} chunks/s", refresh=False)
                 bar.update(batch.read - bar.n)
+                on_progress(batch.read, total, embedded)
             bar.update(len(seen) - bar.n)
         seconds["embed"] -= seconds["parse"] + seconds["chunk"]
 
@@ -657,9 +673,11 @@ class Index:
                 return [Match(cid, n, s) for (cid, n), s in list(best.items())[:k]]
             want *= 4
 
-    def search_keyword(self, text: str, k: int, filters: Filters | None = None) -> list[Match]:
-        """The `k` best paragraphs for `text` by BM25 (any text is safe; no words → [])."""
-        rows = self._sql(lambda c: tables.keyword_search(c, text, k, filters))
+    def search_keyword(self, text: str, k: int, filters: Filters | None = None,
+                       phrase: bool = False) -> list[Match]:
+        """The `k` best paragraphs for `text` by BM25 (any text is safe; no words → []);
+        with `phrase`, only those holding its words in a row ("84 percent")."""
+        rows = self._sql(lambda c: tables.keyword_search(c, text, k, filters, phrase=phrase))
         return [Match(cid, n, score) for cid, n, score in rows]
 
     def paragraph(self, cable_id: str, n: int) -> Paragraph:

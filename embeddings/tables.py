@@ -217,17 +217,30 @@ def bounded_terms(conn: sqlite3.Connection, terms: list[str], budget: int) -> li
     return [terms[i] for i in sorted(kept)]
 
 
+def phrase_query(text: str) -> str:
+    """An FTS5 phrase: the words of `text` in this order, next to each other.
+
+    >>> phrase_query('84 "percent"!')
+    '"84 percent"'
+    """
+    terms = [t.lower() for t in _TERM.findall(text)][:MAX_QUERY_TERMS]
+    return f'"{" ".join(terms)}"' if terms else ""
+
+
 def keyword_search(conn: sqlite3.Connection, text: str, k: int, filters: Filters | None,
-                   budget: int = KEYWORD_BUDGET) -> list[tuple[str, int, float]]:
+                   budget: int = KEYWORD_BUDGET, phrase: bool = False) -> list[tuple[str, int, float]]:
     """Best (cable_id, paragraph, score) by BM25; score = -bm25, so higher is better.
 
     Only the query's rarest terms are searched, up to `budget` paragraphs holding them
-    (`bounded_terms`); without filters FTS5 ranks and cuts to `k` before any join.
+    (`bounded_terms`); without filters FTS5 ranks and cuts to `k` before any join. With
+    `phrase`, only paragraphs holding the words of `text` in a row ("84 percent"), which
+    are few by nature, so no term is left out.
     """
     terms = query_terms(text)
     if not terms or k <= 0:
         return []
-    query = " OR ".join(f'"{t}"' for t in bounded_terms(conn, terms, budget))
+    query = (phrase_query(text) if phrase else
+             " OR ".join(f'"{t}"' for t in bounded_terms(conn, terms, budget)))
     if filters is None or filters.is_empty():
         return conn.execute(
             "SELECT p.cable_id, p.number, -top.rank FROM (SELECT rowid, rank FROM "
@@ -297,5 +310,7 @@ def stats(conn: sqlite3.Connection) -> dict:
                                "FROM cables WHERE date != ''").fetchone()
     return {**counts(conn), "date_from": first or "", "date_to": last or "",
             "origins": column("SELECT DISTINCT origin FROM cables ORDER BY origin"),
+            "origin_counts": dict(conn.execute(
+                "SELECT origin, count(*) FROM cables GROUP BY origin ORDER BY 2 DESC, 1")),
             "classifications": column("SELECT DISTINCT classification FROM cables ORDER BY 1"),
             "tags": column("SELECT DISTINCT tag FROM cable_tags ORDER BY tag")}

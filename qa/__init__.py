@@ -11,8 +11,11 @@ CLI and eval all return `Answer.to_dict()`.
 """
 from cables.records import Filters
 from qa.assistant import Assistant
+from qa.followup import Turn
 from qa.generate import generator_for
+from qa.retrieve import phrases
 from qa.settings import Settings
 from qa.types import Answer, Citation, Dropped, Hit
 
-__all__ = ["Answer", "Assistant", "Citation", "Dropped", "Filters", "Hit", "Settings", "generator_for"]
+__all__ = ["Answer", "Assistant", "Citation", "Dropped", "Filters", "Hit", "Settings", "Turn",
+           "generator_for", "phrases"]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cables.errors import PilcrowError
 from cables.records import Filters
+from qa import export
 from qa.assistant import Assistant
 from qa.generate import generator_for
 from qa.settings import Settings, markdown_table, replace_table
@@ -19,6 +20,8 @@ EPILOG = """examples:
   python -m qa ask "what did Zhejiang officials say about hukou?"
   python -m qa ask "what did Zhejiang officials say about hukou?" --generator extractive --json
   python -m qa ask "what is TIP?" --date-from 2007-01-01 --date-to 2007-12-31 --index var/index
+  python -m qa ask "what did Zhejiang officials say about hukou?" --format markdown
+  python -m qa cite 09SHANGHAI374 --paragraph 9 --format bibtex
   python -m qa settings            # every PILCROW_* variable, its default and meaning
 
 environment: PILCROW_INDEX, PILCROW_GENERATOR, PILCROW_MODEL, PILCROW_K, PILCROW_OPENAI_BASE_URL,
@@ -39,14 +42,24 @@ def parser() -> argparse.ArgumentParser:
                      "(default: $PILCROW_GENERATOR or extractive)")
     ask.add_argument("--model", help="a model of your own: a .gguf file (run by llama-cpp when installed, else "
                      "transformers) or a transformers folder (env PILCROW_MODEL)")
+    ask.add_argument("--format", choices=("text", "json") + export.FORMATS, default="text",
+                     help="text (default), json (Answer.to_dict()), markdown (footnotes with "
+                     "full references), or the cited cables as chicago, csl-json or bibtex")
+    cite = commands.add_parser("cite", help="a cable's full reference", epilog=EPILOG,
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+    cite.add_argument("cable_id", help="e.g. 09SHANGHAI374")
+    cite.add_argument("--paragraph", type=int, help="the cited paragraph, e.g. 9")
+    cite.add_argument("--format", choices=export.FORMATS[1:], default="chicago")
+    cite.add_argument("--index", help="index folder (default: $PILCROW_INDEX or var/index)")
     for sub in (search, ask):
         sub.add_argument("--k", type=int, help="paragraphs to return (search default 10; "
                          "ask default $PILCROW_K or 8)")
         sub.add_argument("--index", help="index folder (default: $PILCROW_INDEX or var/index)")
         sub.add_argument("--origin", action="append", default=[], help="post, e.g. "
                          "'Embassy Beijing' (repeatable)")
-        sub.add_argument("--date-from", default="", help="YYYY-MM-DD, inclusive")
-        sub.add_argument("--date-to", default="", help="YYYY-MM-DD, inclusive")
+        sub.add_argument("--date-from", default="", help="a year (2009), month (2009-05) or "
+                         "day (2009-05-31), inclusive")
+        sub.add_argument("--date-to", default="", help="the same; 2009 = to 2009-12-31")
         sub.add_argument("--classification", action="append", default=[], help="repeatable")
         sub.add_argument("--tag", action="append", default=[], help="e.g. PGOV (repeatable)")
         sub.add_argument("--references-to", action="append", default=[], metavar="CABLE_ID",
@@ -67,26 +80,37 @@ def main(argv: list[str] | None = None) -> int:
         else:
             args.write.write_text(replace_table(args.write.read_text(), markdown_table()))
         return 0
-    filters = Filters(origins=tuple(args.origin), date_from=args.date_from, date_to=args.date_to,
-                      classifications=tuple(args.classification), tags=tuple(args.tag),
-                      references_to=tuple(args.references_to))
     try:
         model = getattr(args, "model", None)
         settings = Settings.from_env(index_dir=args.index, model=model,
                                      generator=getattr(args, "generator", None) or generator_for(model))
         assistant = Assistant(settings)
-        if args.command == "search":
+        if args.command == "cite":
+            cable = assistant.cable(args.cable_id)
+            if args.paragraph is not None:
+                assistant.paragraph(cable.id, args.paragraph)  # NotFoundError if it has none
+            print(export.export_references([(export.CitedCable.of(cable), args.paragraph)],
+                                           args.format))
+        elif args.command == "search":
+            filters = _filters(args)
             hits = assistant.search(args.query, k=args.k or 10, filters=filters)
             print(json.dumps([to_dict(h) for h in hits], ensure_ascii=False, indent=2)
-                  if args.json else format_hits(hits))
+                  if args.json else format_hits(hits) + format_facets(assistant.facets(hits)))
         else:
-            answer = assistant.ask(args.question, filters, k=args.k)
-            print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2)
-                  if args.json else format_answer(answer))
+            answer = assistant.ask(args.question, _filters(args), k=args.k)
+            fmt = "json" if args.json else args.format
+            print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if fmt == "json"
+                  else format_answer(answer) if fmt == "text" else export.export_answer(answer, fmt))
     except PilcrowError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return 0
+
+
+def _filters(args: argparse.Namespace) -> Filters:
+    return Filters(origins=tuple(args.origin), date_from=args.date_from, date_to=args.date_to,
+                   classifications=tuple(args.classification), tags=tuple(args.tag),
+                   references_to=tuple(args.references_to))
 
 
 def format_hits(hits: list[Hit]) -> str:
@@ -99,6 +123,13 @@ def format_hits(hits: list[Hit]) -> str:
         first = first if len(first) <= 100 else first[:99] + "…"
         lines.append(f"{rank:>2}. {hit.ref:<22} score {hit.score:.4f}  sim {hit.similarity:.2f}  {first}")
     return "\n".join(lines)
+
+
+def format_facets(facets: dict[str, list[tuple[str, int]]]) -> str:
+    """Below the hits: 'origin: Embassy Beijing 6, Consulate Shanghai 2' (cables), a line a facet."""
+    lines = [f"{name}: " + ", ".join(f"{value} {n}" for value, n in counts[:8])
+             for name, counts in facets.items() if counts]
+    return "\n\n" + "\n".join(lines) if lines else ""
 
 
 def format_answer(answer: Answer) -> str:

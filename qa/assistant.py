@@ -11,10 +11,11 @@ encoder lock themselves, and model generators run one at a time.
 from __future__ import annotations
 
 import functools
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 from cables import ids
 from cables.errors import InvalidInputError
@@ -24,16 +25,21 @@ from embeddings.store import open_index
 from qa import generate
 from qa.cite import memoized, verify
 from qa.extractive import extractive_draft
+from qa.facets import facet_counts
+from qa.followup import Turn, is_followup, standalone
+from qa.language import not_english
 from qa.retrieve import retrieve
 from qa.sentences import names, normalize_space
 from qa.settings import Settings
 from qa.types import Answer, Hit
 
+NO_MATCH_TEXT = "No cable matches these filters: widen or clear them to search every cable."
 ABSTAIN_TEXT = (
     "The indexed cables do not answer this question: it is not in these cables. "
     "The closest paragraphs are listed below."
 )
 MAX_K = 50
+_DATE_BOUND = re.compile(r"\d{4}(?:-\d{2}){0,2}", re.ASCII)  # a year, a month or a day
 
 
 class Assistant:
@@ -44,35 +50,51 @@ class Assistant:
         self.index = open_index(self.settings.index_dir, model=self.settings.embed_model or None)
 
     def ask(self, question: str, filters: Filters | None = None, *, generator: str | None = None,
-            k: int | None = None) -> Answer:
-        """Answer `question` from the index; every sentence of `Answer.text` cites a paragraph."""
-        *_, answer = self.stream(question, filters, generator=generator, k=k)
+            k: int | None = None, history: Sequence[Turn | Answer | str] = ()) -> Answer:
+        """Answer `question` from the index; every sentence of `Answer.text` cites a paragraph.
+
+        `history` holds the earlier turns of a conversation (`Turn`s, the `Answer`s
+        themselves, or bare earlier questions), oldest first: a follow-up is answered as `Answer.standalone`, the
+        question rewritten with the context it leans on (see qa/followup.py).
+        """
+        *_, answer = self.stream(question, filters, generator=generator, k=k, history=history)
         return answer
 
     def stream(self, question: str, filters: Filters | None = None, *, generator: str | None = None,
-               k: int | None = None) -> Iterator[str | Answer]:
+               k: int | None = None, history: Sequence[Turn | Answer | str] = ()
+               ) -> Iterator[str | Answer]:
         """Draft text pieces as the generator writes them, then the verified Answer (last).
 
         Nothing is yielded before the Answer when the assistant abstains. Bad input raises
         here, at the call, before any streaming starts.
         """
         question = self._check_question(question)
+        language = not_english(question)
+        if language:
+            raise InvalidInputError(
+                f"this question looks like {language}; Pilcrow answers questions in English "
+                "(the cables and its models are English): please ask it in English")
         settings = self.settings.with_(generator=generator, k=self._check_k(k))
         write = generate.get_generator(settings.generator)
-        return self._stream(question, check_filters(filters), settings, write)
+        turns = self._turns(question, history, settings)
+        asked = standalone(question, turns) if turns else ""
+        return self._stream(question, asked, check_filters(filters), settings, write)
 
-    def _stream(self, question: str, filters: Filters | None, settings: Settings,
+    def _stream(self, asked: str, rewritten: str, filters: Filters | None, settings: Settings,
                 write: generate.Generate) -> Iterator[str | Answer]:
         timings: dict[str, float] = {}
         started = time.perf_counter()
+        question = rewritten or asked
 
         hits = retrieve(self.index, question, k=settings.k, candidates=max(settings.candidates, settings.k),
                         rrf_k=settings.rrf_k, filters=filters)
         timings["retrieve"] = _ms(started)
         if self._weak(question, hits, settings):
             timings["total"] = _ms(started)
-            yield Answer(question, ABSTAIN_TEXT, (), tuple(hits), True, (), settings.generator,
-                         timings, settings.hash())
+            # No hit at all under filters means no cable passes them, whatever was asked.
+            text = NO_MATCH_TEXT if not hits and filters and not filters.is_empty() else ABSTAIN_TEXT
+            yield Answer(asked, text, (), tuple(hits), True, (), settings.generator,
+                         timings, settings.hash(), standalone=rewritten)
             return
 
         mark = time.perf_counter()
@@ -96,8 +118,26 @@ class Assistant:
             verified = replace(quoted, dropped=verified.dropped)
         timings["verify"] = _ms(mark)
         timings["total"] = _ms(started)
-        yield Answer(question, verified.text, verified.citations, tuple(hits), False,
-                     verified.dropped, settings.generator, timings, settings.hash(), fallback)
+        yield Answer(asked, verified.text, verified.citations, tuple(hits), False,
+                     verified.dropped, settings.generator, timings, settings.hash(), fallback,
+                     rewritten)
+
+    def _turns(self, question: str, history: Sequence[Turn | Answer | str],
+               settings: Settings) -> list[Turn]:
+        """`history` as Turns. An earlier question given alone (a string, as eval's two-turn
+        cases give it) is searched again when `question` follows up on it, so its best
+        paragraph's cable is carried forward as its answer's would have been."""
+        turns = [t if isinstance(t, Turn) else Turn(t) if isinstance(t, str) else Turn.of(t)
+                 for t in history]
+        for turn in turns:
+            self._check_question(turn.question)
+        if turns and not turns[-1].citations and is_followup(question, turns):
+            earlier = turns[-1].question
+            hits = retrieve(self.index, earlier, k=1, candidates=settings.candidates,
+                            rrf_k=settings.rrf_k)
+            if not self._weak(earlier, hits, settings):
+                turns[-1] = Turn(earlier, ((hits[0].cable_id, hits[0].paragraph),))
+        return turns
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         """Retrieval alone: the `k` best paragraphs for `query`."""
@@ -105,6 +145,11 @@ class Assistant:
         k = self._check_k(k)
         return retrieve(self.index, query, k=k, candidates=max(self.settings.candidates, k),
                         rrf_k=self.settings.rrf_k, filters=check_filters(filters))
+
+    def facets(self, hits: Sequence[Hit]) -> dict[str, list[tuple[str, int]]]:
+        """How many of the hits' cables come from each origin, year, classification, tag."""
+        ids = dict.fromkeys(h.cable_id for h in hits)
+        return facet_counts(self.index.cable(cable_id) for cable_id in ids)
 
     def cable(self, cable_id: str) -> Cable:
         """A cable by ID ("09SHANGHAI374" or "09 SHANGHAI 374"); NotFoundError if absent."""
@@ -193,24 +238,51 @@ class Assistant:
 
 
 def check_filters(filters: Filters | None) -> Filters | None:
-    """`filters` if valid, its cable IDs canonical: dates are real YYYY-MM-DD days, from <=
-    to, `references_to` holds cable IDs; else InvalidInputError."""
+    """`filters` with whole-day date bounds and canonical cable IDs, or InvalidInputError:
+    a bound is a year, a month or a day ("2009" from = 2009-01-01, to = 2009-12-31), from <=
+    to, and `references_to` holds cable IDs.
+
+    >>> check_filters(Filters(date_from="2009", date_to="2009-02")).date_to
+    '2009-02-28'
+    """
     if filters is None:
         return None
     if not isinstance(filters, Filters):
         raise InvalidInputError(f"filters must be a Filters, not {type(filters).__name__}")
-    for name in ("date_from", "date_to"):
-        value = getattr(filters, name)
-        if value:
-            try:
-                if len(value) != 10:
-                    raise ValueError
-                date.fromisoformat(value)
-            except ValueError:
-                raise InvalidInputError(f"{name} {value!r} is not a YYYY-MM-DD date") from None
+    filters = replace(filters, date_from=date_bound(filters.date_from, "date_from"),
+                      date_to=date_bound(filters.date_to, "date_to", last=True))
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         raise InvalidInputError(f"date_from {filters.date_from} is after date_to {filters.date_to}")
     return replace(filters, references_to=tuple(ids.canonical(x) for x in filters.references_to))
+
+
+def date_bound(value: str, name: str, last: bool = False) -> str:
+    """A YYYY, YYYY-MM or YYYY-MM-DD bound as its first (or `last`) day; "" stays "".
+
+    >>> date_bound("2009", "date_to", last=True), date_bound(" 2008-02 ", "date_to", last=True)
+    ('2009-12-31', '2008-02-29')
+    >>> date_bound("2009/01/01", "date_from")
+    Traceback (most recent call last):
+    cables.errors.InvalidInputError: date_from '2009/01/01' is not a date: write a year (2009), a month (2009-05) or a day (2009-05-31)
+    """
+    value = (value or "").strip()
+    if not value:
+        return ""
+    try:
+        if not _DATE_BOUND.fullmatch(value):
+            raise ValueError
+        parts = [int(p) for p in value.split("-")]
+        year, month, day = (parts + [0, 0])[:3]
+        if len(parts) == 3:
+            return date(year, month, day).isoformat()
+        if len(parts) == 2:
+            first = date(year, month, 1)
+            return (first if not last else
+                    date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).isoformat()
+        return date(year, 12, 31).isoformat() if last else date(year, 1, 1).isoformat()
+    except ValueError:
+        raise InvalidInputError(f"{name} {value!r} is not a date: write a year (2009), a month "
+                                "(2009-05) or a day (2009-05-31)") from None
 
 
 def _ms(since: float) -> float:

@@ -25,6 +25,9 @@ K = TypeVar("K", bound=Hashable)
 # Direct lookups rank above any fused score (RRF scores are at most 2 / (rrf_k + 1)); that
 # they were named is their `Hit.direct`, not this score.
 DIRECT_SCORE = 2.0
+# Paragraphs holding the asked phrase verbatim rank between the two.
+PHRASE_SCORE = 0.5
+_QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
 
 
 def rrf(lists: Sequence[Sequence[K]], k: int = 60) -> list[tuple[K, float]]:
@@ -71,6 +74,30 @@ def keyword_query(question: str) -> str:
     return " ".join(kept or words)
 
 
+def phrases(query: str) -> list[str]:
+    """The exact phrases a query asks for: its quoted parts, else the whole query when it
+    has two words or more (a phrase pasted from a cable).
+
+    >>> phrases('hukou "84 percent" “Ye Ke”'), phrases(" 84 percent. "), phrases("hukou")
+    (['84 percent', 'Ye Ke'], ['84 percent'], [])
+    """
+    quoted = [" ".join((a or b).split()) for a, b in _QUOTED.findall(query)]
+    if quoted:
+        return [q for q in quoted if q]
+    whole = " ".join(query.split()).strip(" .,;:!?")
+    return [whole] if len(whole.split()) >= 2 else []
+
+
+def holds(text: str, phrase: str) -> bool:
+    r"""Whether `text` holds `phrase` verbatim, ignoring case and line breaks.
+
+    >>> holds("Ye Ke claimed 84\npercent of criminals", "84 Percent"), holds("184 percent", "84 percent")
+    (True, False)
+    """
+    pattern = r"(?<!\w)" + r"\s+".join(map(re.escape, phrase.lower().split())) + r"(?!\w)"
+    return re.search(pattern, text.lower()) is not None
+
+
 def retrieve(index, question: str, *, k: int, candidates: int, rrf_k: int,
              filters: Filters | None = None) -> list[Hit]:
     """The `k` best paragraphs for `question` from an open `embeddings.store.Index`.
@@ -89,9 +116,15 @@ def retrieve(index, question: str, *, k: int, candidates: int, rrf_k: int,
     fused = rrf(lists, k=rrf_k)
 
     direct = dict(_direct(index, question, encoder))
+    # Among paragraphs holding the phrase, those the fused lists like best come first.
+    fused_rank = {key: r for r, (key, _) in enumerate(fused)}
+    held = sorted(_exact(index, question, candidates, filters),
+                  key=lambda key: fused_rank.get(key, len(fused_rank)))
+    exact = {key: PHRASE_SCORE + 0.1 / r for r, key in enumerate(held, 1) if key not in direct}
     searched = top_k([key for key, _ in fused], lists, k)
-    keys = (list(direct) + [key for key in searched if key not in direct])[:k]
-    scores = dict(fused) | direct
+    keys = (list(direct) + list(exact) + [key for key in searched
+                                          if key not in direct and key not in exact])[:k]
+    scores = dict(fused) | exact | direct
 
     cables: dict[str, Cable] = {}
     for cable_id, _ in keys:
@@ -112,6 +145,19 @@ def retrieve(index, question: str, *, k: int, candidates: int, rrf_k: int,
         )
         for key in keys
     ]
+
+
+def _exact(index, query: str, candidates: int, filters: Filters | None) -> list[tuple[str, int]]:
+    """Paragraphs holding every phrase of the query verbatim, in BM25 order."""
+    wanted = phrases(query)
+    if not wanted:
+        return []
+    found: list[tuple[str, int]] = []
+    for m in index.search_keyword(wanted[0], candidates, filters, phrase=True):
+        text = index.paragraph(m.cable_id, m.paragraph).text
+        if all(holds(text, p) for p in wanted):
+            found.append((m.cable_id, m.paragraph))
+    return found
 
 
 def _direct(index, question: str, encoder) -> list[tuple[tuple[str, int], float]]:

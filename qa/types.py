@@ -73,6 +73,9 @@ class Answer:
     # `generator` names the one asked for, not the writer, when this is true.
     fallback: Annotated[bool, Field(description="True when every drafted sentence was dropped "
                                     "and the text is the extractive answer instead.")] = False
+    standalone: Annotated[str, Field(description=(
+        "The question as answered: a follow-up rewritten to stand alone from the history "
+        "(its context carried forward); empty when asked without history."))] = ""
 
     @property
     def writer(self) -> str:
