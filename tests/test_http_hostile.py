@@ -21,7 +21,7 @@ from test_http import assert_error, sse
 
 MB = 1024 * 1024
 ANSWER_KEYS = {"question", "text", "citations", "hits", "abstained", "dropped", "generator",
-               "timings", "settings_hash", "fallback"}
+               "timings", "settings_hash", "fallback", "standalone"}
 
 
 def assert_answer(r: httpx.Response, question: str) -> None:
@@ -118,7 +118,7 @@ def test_unusual_questions_get_a_valid_answer(app_url, question):
 
 @pytest.mark.parametrize("question", [
     "hukou 🙂 migrant workers 👷",
-    "מה hukou العمال المهاجرين",
+    "What did Zhejiang officials say about hukou (מה, العمال)?",
     "\u0001\u001b[31m hukou \u200f rules\u202e",
     "hukou\r\n\r\nevent: answer\ndata: {}\n\n",
 ])

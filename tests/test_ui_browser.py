@@ -139,3 +139,76 @@ def test_html_in_a_cable_is_shown_as_text_and_never_runs(browser, serve, tmp_pat
         assert not css(browser, "#pilcrow-cable script, #pilcrow-cable img")
         assert browser.execute_script("return window.pwned") is None
         browser.save_screenshot(str(tmp_path / "hostile-cable.png"))
+
+
+def tab(driver, name: str) -> None:
+    next(b for b in css(driver, "button[role=tab]") if b.text == name).click()
+
+
+def test_follow_up_copy_search_and_upload(browser, serve, sample_index_dir, tmp_path):
+    """The researcher's workflow: ask, follow up (answered from the earlier answer's cable),
+    copy the answer as Markdown, search a phrase and open a hit, upload cables and be
+    answered from them. PILCROW_SCREENSHOTS=docs saves each step's screenshot there."""
+    shots = Path(os.environ.get("PILCROW_SCREENSHOTS") or tmp_path)
+    index = tmp_path / "index"
+    shutil.copytree(sample_index_dir, index)
+    settings = Settings.from_env(index_dir=str(index), generator="extractive")
+    with serve(create_app(settings)) as url:
+        open_page(browser, url)
+        ask(browser, "What did Zhejiang officials say about hukou?")
+        first = final_message(browser, ".panswer")
+        assert {c.text.split(" ")[0] for c in first.find_elements("css selector", ".pbody a.pcite")} \
+            == {"09SHANGHAI374"}
+        ask(browser, "Which officials said that, and what figure did they give?")
+        wait(browser, lambda d: len(css(d, "#pilcrow-chat .panswer")) == 2)
+        answer = css(browser, "#pilcrow-chat .panswer")[-1]
+        assert "09SHANGHAI374" in answer.find_element("css selector", ".pstandalone").text
+        chips = answer.find_elements("css selector", ".pbody a.pcite")
+        assert chips and {c.text.split(" ")[0] for c in chips} == {"09SHANGHAI374"}
+        # The newest answer is in view inside the chat.
+        assert browser.execute_script("""
+            const a = arguments[0].getBoundingClientRect();
+            const box = document.getElementById('pilcrow-chat').getBoundingClientRect();
+            return a.bottom > box.top && a.top < box.bottom;""", answer)
+        browser.save_screenshot(str(shots / "followup.png"))
+
+        answer.find_element("css selector", "a.pcopy").click()
+        wait(browser, lambda d: d.execute_script("return window.pilcrowCopied"), 10)
+        markdown = browser.execute_script("return window.pilcrowCopied")
+        assert markdown.startswith("**Q:** Which officials said that")
+        assert "[^1]: Consulate Shanghai, “NEW ZHEJIANG MIGRANT POLICY" in markdown
+
+        tab(browser, "Search")
+        query = wait(browser, lambda d: [e for e in css(d, "#pilcrow-query input, #pilcrow-query textarea")
+                                         if e.is_displayed()], 10)[0]
+        query.send_keys('"84 percent"')
+        css(browser, "#pilcrow-search")[0].click()
+        hit = wait(browser, lambda d: css(d, "#pilcrow-results li.phit"), 30)[0]
+        chip = hit.find_element("css selector", "a.pcite")
+        assert chip.text == "09SHANGHAI374 ¶9"
+        assert hit.find_element("css selector", "mark").text == "84 percent"
+        assert "origin" in css(browser, "#pilcrow-results .pfacets")[0].text.lower()
+        chip.click()
+        cited = wait(browser, lambda d: css(d, "#pilcrow-cable .pcited"), 30)[0]
+        assert cited.get_attribute("data-n") == "9" and "84 percent" in cited.text
+        browser.save_screenshot(str(shots / "search.png"))
+
+        tab(browser, "Collection")
+        upload = wait(browser, lambda d: css(d, "#pilcrow-upload input[type=file]"), 10)[0]
+        upload.send_keys("\n".join(str(p) for p in sorted((ROOT / "tests/data/iceland").iterdir())))
+        wait(browser, lambda d: len(css(d, "#pilcrow-upload .file-name, #pilcrow-upload td")) >= 4, 30)
+        css(browser, "#pilcrow-index")[0].click()
+        wait(browser, lambda d: css(d, "#pilcrow-progress .pprogress[data-status='done']"), 120)
+        progress = css(browser, "#pilcrow-progress")[0].text
+        assert "3 cables read, 1 skipped" in progress and "no recognisable cable" in progress
+        wait(browser, lambda d: "Embassy Reykjavik (3)" in css(d, "#pilcrow-indexed")[0].text, 10)
+        browser.save_screenshot(str(shots / "collection.png"))
+
+        tab(browser, "Ask")
+        ask(browser, "How many Ford fuel cell vehicles did the Minister of Industry hand out "
+                     "in Reykjavik?")
+        wait(browser, lambda d: len(css(d, "#pilcrow-chat .panswer, #pilcrow-chat .pabstain")) == 3)
+        answer = css(browser, "#pilcrow-chat .panswer, #pilcrow-chat .pabstain")[-1]
+        assert "ten Ford Focus" in answer.text
+        assert "10REYKJAVIK19" in answer.find_element("css selector", ".pbody a.pcite").text
+        browser.save_screenshot(str(shots / "uploaded-answer.png"))

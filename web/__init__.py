@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from cables.errors import IndexMismatchError, IndexNotFoundError
 from qa import Assistant, Settings
 from web.api import BodyLimit, create_api, install_error_handlers
+from web.collections import IndexJobs
 from web.ui import CSS, JS, build_ui
 
 __all__ = ["create_app"]
@@ -28,27 +29,38 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     when set.
 
     An index that cannot be opened does not stop the server: the API answers 503 with the
-    reason (and how to rebuild), and the chat page shows it.
+    reason (and how to rebuild), and the chat page shows it. Cables added from the UI or
+    `POST /api/collections/jobs` are indexed into the same folder in the background; when
+    the build is published the server opens the new index (a question already running
+    finishes on the old one).
     """
-    opened, problem = assistant, None
-    if opened is None:
+    served: dict = {"assistant": assistant, "problem": None}
+
+    def reopen() -> None:
         try:
-            opened = Assistant(settings)
+            served["assistant"] = Assistant(
+                served["assistant"].settings if served["assistant"] else settings)
         except (IndexNotFoundError, IndexMismatchError) as exc:
-            problem = exc
+            served["problem"] = exc
+
+    if assistant is None:
+        reopen()
 
     def current() -> Assistant:
-        if opened is None:
-            raise problem
-        return opened
+        if served["assistant"] is None:
+            raise served["problem"]
+        return served["assistant"]
+
+    index_dir = assistant.settings.index_dir if assistant else settings.index_dir
+    jobs = IndexJobs(index_dir, on_published=reopen)
 
     app = FastAPI(title="Pilcrow", version="1.0",
                   description="Ask questions of US diplomatic cables; every claim cites "
                               "a paragraph, e.g. `09SHANGHAI374 ¶9`.")
     install_error_handlers(app)
     token = settings.api_token.get_secret_value() if settings.api_token else None
-    app.include_router(create_api(current, token, settings.generator))
+    app.include_router(create_api(current, token, settings.generator, jobs))
     app.add_middleware(BodyLimit)
-    blocks = build_ui(current, settings.generator, settings.k)
+    blocks = build_ui(current, settings.generator, settings.k, jobs)
     return gr.mount_gradio_app(app, blocks, path="/", css=CSS, js=JS, footer_links=["api"],
                                theme=THEME)

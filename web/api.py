@@ -15,11 +15,11 @@ import threading
 from dataclasses import asdict, dataclass
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, File, Path, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field
 from starlette.exceptions import HTTPException
@@ -28,14 +28,19 @@ from cables.errors import InvalidInputError, NotFoundError, PilcrowError
 from cables.ids import citation
 from cables.records import Cable, Filters, Paragraph
 from cables.references import Reference
-from qa import Answer, Hit
+from qa import Answer, Hit, Turn
+from qa.export import CitedCable, export_answer, export_references
+from web.collections import IndexJobs, Upload
 
 log = logging.getLogger("pilcrow.api")
 
 MAX_BODY_BYTES = 64 * 1024  # a question, filters and a few options fit many times over
+MAX_API_UPLOAD_BYTES = 128 * 1024 * 1024  # cable files sent to the API (held in memory)
+UPLOAD_PATH = "/api/collections/jobs"
+CSL_JSON = "application/vnd.citationstyles.csl+json"  # CSL-JSON's registered media type
 MODEL_SLOTS = 4  # asks running or queued for the model; the model drafts one at a time
 
-DATE = r"^(\d{4}-\d{2}-\d{2})?$"  # YYYY-MM-DD, or empty for no bound
+DATE_HELP = "A year (2009 = the whole year), a month (2009-05) or a day (2009-05-31); empty for no bound."
 
 
 def plain_text(value: str) -> str:
@@ -59,9 +64,13 @@ def plain_text(value: str) -> str:
 Text = Annotated[str, AfterValidator(plain_text)]
 Name = Annotated[Text, Field(max_length=200)]
 Names = Annotated[list[Name], Query(max_length=100)]
-Date = Annotated[str, Query(pattern=DATE, examples=["2009-01-01"])]
+# Checked by the Assistant, whose message says what a date may be (a pattern would not).
+Date = Annotated[Text, Query(max_length=10, examples=["2009"], description=DATE_HELP)]
 CableId = Annotated[str, Path(min_length=1, max_length=64, examples=["09SHANGHAI374"])]
 ParagraphNumber = Annotated[int, Path(ge=0, le=100_000, examples=[9])]
+Format = Annotated[Literal["json", "markdown", "chicago", "csl-json", "bibtex"], Query(
+    description="json: the Answer; markdown: the answer with footnoted references; chicago, "
+                "csl-json, bibtex: its cited cables' references (not with stream=true)")]
 
 _CODES = {400: "invalid_input", 401: "unauthorized", 404: "not_found",
           405: "method_not_allowed", 413: "too_large", 500: "internal", 503: "unavailable"}
@@ -79,8 +88,8 @@ class ErrorOut(BaseModel):
 class FiltersIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     origins: list[Name] = Field(default=[], max_length=100)
-    date_from: str = Field("", pattern=DATE, examples=["2009-01-01"])
-    date_to: str = Field("", pattern=DATE, examples=["2009-12-31"])
+    date_from: Text = Field("", max_length=10, examples=["2009"], description=DATE_HELP)
+    date_to: Text = Field("", max_length=10, examples=["2009-12-31"], description=DATE_HELP)
     classifications: list[Name] = Field(default=[], max_length=100)
     tags: list[Name] = Field(default=[], max_length=100)
     references_to: list[Name] = Field(default=[], max_length=100, examples=[["07BEIJING1760"]],
@@ -92,6 +101,22 @@ class FiltersIn(BaseModel):
                        tags=tuple(self.tags), references_to=tuple(self.references_to))
 
 
+class CitedIn(BaseModel):
+    # An earlier answer's citations may be passed back as they came (with quote and ref).
+    model_config = ConfigDict(extra="ignore")
+    cable_id: Name = Field(examples=["09SHANGHAI374"])
+    paragraph: int = Field(ge=0, le=100_000, strict=True, examples=[9])
+
+
+class TurnIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    question: Text = Field(description="Checked as a question is (see /api/health).")
+    citations: list[CitedIn] = Field(default=[], max_length=100)
+
+    def to_turn(self) -> Turn:
+        return Turn(self.question, tuple((c.cable_id, c.paragraph) for c in self.citations))
+
+
 class AskIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={
         "examples": [{"question": "How did Zhejiang change its hukou rules for migrants?"}]})
@@ -101,11 +126,57 @@ class AskIn(BaseModel):
     # strict: JSON `true` or "5" is not a count (lax mode would read them as 1 and 5).
     k: int | None = Field(None, ge=1, le=50, strict=True,
                           description="How many paragraphs to retrieve.")
+    history: list[TurnIn] = Field(default=[], max_length=20, description=(
+        "Earlier turns, oldest first: each question and its answer's citations (an earlier "
+        "answer's JSON fits as it is). A follow-up is answered in their context; the "
+        "answer's `standalone` shows the question as answered."))
+
+
+class FacetOut(BaseModel):
+    value: str
+    cables: int
 
 
 class SearchOut(BaseModel):
     query: str
     hits: list[Hit]
+    facets: dict[str, list[FacetOut]] = Field(description="origin, year, classification, tag: "
+                                               "how many of the hits' cables have each value")
+
+
+class SkippedOut(BaseModel):
+    file: str
+    records: list[str] = Field(description="Each skipped record and why.")
+
+
+class JobOut(BaseModel):
+    id: str = Field(examples=["job-1"])
+    status: Literal["queued", "running", "done", "failed"]
+    stage: str = Field(description="parse, embed or write while running")
+    files: list[str]
+    cables_read: int
+    chunks_done: int
+    chunks_total: int
+    chunks_per_s: float
+    eta_s: float | None
+    elapsed_s: float
+    fraction: float = Field(ge=0, le=1)
+    skipped: list[SkippedOut]
+    summary: str = Field(description="The build report, when done.")
+    error: str
+    progress: str = Field(description="One line, as the UI shows it.")
+
+
+class CollectionOut(BaseModel):
+    cables: int
+    paragraphs: int
+    chunks: int
+    date_from: str
+    date_to: str
+    origins: list[str]
+    origin_counts: dict[str, int]
+    classifications: list[str]
+    tags: list[str]
 
 
 @dataclass(frozen=True)
@@ -210,18 +281,20 @@ class BodyLimit:
     before any exception handler, so the API's JSON error body would be lost.
 
     The body is read here in full (it is small by then) and replayed, so a chunked upload
-    without Content-Length is caught too, before FastAPI parses anything.
+    without Content-Length is caught too, before FastAPI parses anything. Cable uploads
+    (`POST /api/collections/jobs`) may be up to `upload_limit`.
     """
 
-    def __init__(self, app, limit: int = MAX_BODY_BYTES):
-        self.app, self.limit = app, limit
+    def __init__(self, app, limit: int = MAX_BODY_BYTES, upload_limit: int = MAX_API_UPLOAD_BYTES):
+        self.app, self.limit, self.upload_limit = app, limit, upload_limit
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
             return await self.app(scope, receive, send)
-        too_large = error_response(413, f"request body over {self.limit} bytes")
+        limit = self.upload_limit if scope["path"] == UPLOAD_PATH else self.limit
+        too_large = error_response(413, f"request body over {limit} bytes")
         declared = dict(scope["headers"]).get(b"content-length", b"0")
-        if declared.isdigit() and int(declared) > self.limit:
+        if declared.isdigit() and int(declared) > limit:
             return await too_large(scope, receive, send)
         chunks, size, more = [], 0, True
         while more:
@@ -230,7 +303,7 @@ class BodyLimit:
                 return  # the client went away
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
-            if size > self.limit:
+            if size > limit:
                 return await too_large(scope, receive, send)
             more = message.get("more_body", False)
         replayed = False
@@ -257,6 +330,12 @@ def _token_check(token: str | None) -> Callable:
                                 headers={"WWW-Authenticate": "Bearer"})
 
     return check
+
+
+def _exported(text: str, fmt: str) -> Response:
+    """An export as the media type its readers expect (CSL-JSON is JSON)."""
+    media = CSL_JSON if fmt == "csl-json" else "text/plain; charset=utf-8"
+    return Response(text, media_type=media)
 
 
 def _sse(event: str, data: object) -> str:
@@ -304,8 +383,10 @@ class ModelGate:
         return self._slots.release
 
 
-def create_api(assistant: Callable, token: str | None, default_generator: str) -> APIRouter:
-    """The /api routes over `assistant()`, which returns the open Assistant or raises why not.
+def create_api(assistant: Callable, token: str | None, default_generator: str,
+               jobs: IndexJobs | None = None) -> APIRouter:
+    """The /api routes over `assistant()`, which returns the open Assistant or raises why not;
+    with `jobs`, /api/collections adds cables in the background.
 
     Asks that need a model (any generator but extractive) pass a `ModelGate`.
     """
@@ -313,20 +394,25 @@ def create_api(assistant: Callable, token: str | None, default_generator: str) -
     gate = ModelGate()
 
     @api.post("/ask", response_model=Answer, summary="Answer a question with citations",
-              responses={200: {"content": {"text/event-stream": {}},
+              responses={200: {"content": {"text/event-stream": {}, "text/plain": {}, CSL_JSON: {}},
                                "description": "The Answer; with stream=true, server-sent events: "
                                "`token` (a JSON string), then `answer` (the Answer JSON), "
                                "or `error`."}})
-    def ask(body: AskIn, stream: bool = Query(False, description="Stream server-sent events.")):
+    def ask(body: AskIn, stream: bool = Query(False, description="Stream server-sent events."),
+            format: Format = "json"):
+        if stream and format != "json":
+            raise InvalidInputError(f"format={format} is not streamed; ask without stream=true")
         filters = body.filters.to_filters() if body.filters else None
         needs_model = (body.generator or default_generator) != "extractive"
         release = gate.enter() if needs_model else _nothing
-        options = {"generator": body.generator, "k": body.k}
+        options = {"generator": body.generator, "k": body.k,
+                   "history": [t.to_turn() for t in body.history]}
         if not stream:
             try:
-                return assistant().ask(body.question, filters, **options)
+                answer = assistant().ask(body.question, filters, **options)
             finally:
                 release()
+            return answer if format == "json" else _exported(export_answer(answer, format), format)
         try:
             items = assistant().stream(body.question, filters, **options)
             # Pulled here so bad input is a plain 400, not an error event after a 200.
@@ -350,7 +436,9 @@ def create_api(assistant: Callable, token: str | None, default_generator: str) -
                           classifications=tuple(classification), tags=tuple(tag),
                           references_to=tuple(references_to))
         hits = assistant().search(q, k=k, filters=filters)
-        return SearchOut(query=q, hits=hits)
+        facets = {name: [FacetOut(value=v, cables=n) for v, n in counts]
+                  for name, counts in assistant().facets(hits).items()}
+        return SearchOut(query=q, hits=hits, facets=facets)
 
     @api.get("/cables/{cable_id}", response_model=CableWithReferences,
              summary="A whole cable, its references and the cables citing it")
@@ -361,6 +449,16 @@ def create_api(assistant: Callable, token: str | None, default_generator: str) -
         return CableWithReferences(**{**vars(found), "references": cited,
                                       "referenced_by": tuple(assistant().referenced_by(found.id))})
 
+    @api.get("/cables/{cable_id}/cite", response_class=Response,
+             summary="A cable's full reference: Chicago note, CSL-JSON or BibTeX",
+             responses={200: {"content": {"text/plain": {}, CSL_JSON: {}}}})
+    def cite(cable_id: CableId, paragraph: Annotated[int | None, Query(ge=0, le=100_000)] = None,
+             format: Annotated[Literal["chicago", "csl-json", "bibtex"], Query()] = "chicago"):
+        c = assistant().cable(cable_id)
+        if paragraph is not None:
+            assistant().paragraph(c.id, paragraph)  # 404 when the cable has no such paragraph
+        return _exported(export_references([(CitedCable.of(c), paragraph)], format), format)
+
     @api.get("/cables/{cable_id}/paragraphs/{n}", response_model=CableParagraph,
              summary="One paragraph, by the cable's own number")
     def paragraph(cable_id: CableId,
@@ -368,6 +466,24 @@ def create_api(assistant: Callable, token: str | None, default_generator: str) -
         p = assistant().paragraph(cable_id, n)
         c = assistant().cable(cable_id).id  # the canonical spelling of the ID
         return CableParagraph(**asdict(p), cable_id=c)
+
+    if jobs is not None:
+        @api.post(UPLOAD_PATH.removeprefix("/api"), response_model=JobOut, status_code=202,
+                  summary="Upload cable files and index them in the background")
+        def add_cables(files: Annotated[list[UploadFile], File(description=(
+                "Cable files: .txt, .csv, .csv.gz, .html, .jsonl, or a .zip of them."))]):
+            uploads = [Upload(f.filename or "upload", data=f.file.read()) for f in files]
+            return jobs.state(jobs.start(uploads)).to_dict()
+
+        @api.get("/collections/jobs/{job_id}", response_model=JobOut,
+                 summary="An indexing job's progress: cables, chunks/s, ETA, skipped records")
+        def job(job_id: Annotated[str, Path(max_length=64)]):
+            return jobs.state(job_id).to_dict()
+
+    @api.get("/collections", response_model=CollectionOut,
+             summary="What the index holds: counts, date range, origins, classifications, tags")
+    def collection():
+        return assistant().collection()
 
     @api.get("/health", response_model=HealthOut, summary="Status, index manifest, model names")
     def health():

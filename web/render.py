@@ -7,19 +7,22 @@ HTML block instead of re-reading cable text as Markdown.
 """
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Sequence
-from html import escape
+from html import escape, unescape
 
 from cables.ids import CANONICAL, citation
 from cables.records import Cable
 from cables.references import Reference
-from qa import Answer, Hit
+from qa import Answer, Hit, Turn
+from qa.export import answer_markdown
 
 # "[09SHANGHAI374 ¶9]" or several refs in one bracket: "[09SHANGHAI374 ¶9; 09BEIJING22 ¶2]".
 _REF = rf"{CANONICAL} ¶\d+"
 _REF_GROUP = re.compile(rf"\[({_REF}(?:\s*[;,]\s*{_REF})*)\]")
 _REF_PARTS = re.compile(rf"({CANONICAL}) ¶(\d+)")
+_CHIP_HREF = re.compile(r'href="#cite/(\w+)/(\d+)"')
 
 
 def chip(cable_id: str, paragraph: int) -> str:
@@ -30,6 +33,15 @@ def chip(cable_id: str, paragraph: int) -> str:
     """
     return (f'<a class="pcite" href="#cite/{escape(cable_id)}/{int(paragraph)}">'
             f"{escape(citation(cable_id, paragraph))}</a>")
+
+
+def chip_refs(html: str) -> list[tuple[str, int]]:
+    """The (cable_id, paragraph) of every chip in rendered HTML, in order, once each.
+
+    >>> chip_refs(chip("09SHANGHAI374", 9) + chip("09SHANGHAI374", 9) + chip("07BEIJING2459", 2))
+    [('09SHANGHAI374', 9), ('07BEIJING2459', 2)]
+    """
+    return list(dict.fromkeys((c, int(n)) for c, n in _CHIP_HREF.findall(html)))
 
 
 def text_with_chips(text: str) -> str:
@@ -81,8 +93,31 @@ def answer_html(answer: Answer) -> str:
         items.append(f'<li class="pev">{head}<div class="ptext">{body}</div></li>')
     evidence = (f'<div class="pevidence"><div class="plabel">Evidence ({len(items)})</div>'
                 f'<ol>{"".join(items)}</ol></div>') if items else ""
-    return (f'<div class="panswer"><div class="pbody">{text_with_chips(answer.text)}</div>'
-            f"{evidence}{_footer(answer)}</div>")
+    return (f'<div class="panswer">{_standalone(answer)}<div class="pbody">'
+            f'{text_with_chips(answer.text)}</div>{evidence}{_footer(answer)}</div>')
+
+
+def _standalone(answer: Answer) -> str:
+    """For a follow-up: the question as it was answered, with the context it leaned on."""
+    if not answer.standalone or answer.standalone == answer.question:
+        return ""
+    return f'<div class="pstandalone">Answered as: {_block(answer.standalone)}</div>'
+
+
+def turns(messages: list[dict]) -> list[Turn]:
+    """The conversation so far from the chat's messages: each question, and the citations
+    of the answer that followed it (an abstention cites nothing)."""
+    out: list[Turn] = []
+    for message in messages or []:
+        content = message.get("content", "")
+        if not isinstance(content, str):  # Gradio 6 may send a list of typed parts
+            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+        if message.get("role") == "user":
+            out.append(Turn(unescape(content)))
+        elif out and 'class="panswer"' in content and not out[-1].citations:
+            body = content.split('class="pevidence"')[0]  # the text's chips, in order
+            out[-1] = Turn(out[-1].question, tuple(chip_refs(body)))
+    return out
 
 
 def abstention_html(answer: Answer, closest: int = 3) -> str:
@@ -96,8 +131,18 @@ def abstention_html(answer: Answer, closest: int = 3) -> str:
 
 def _footer(answer: Answer) -> str:
     total = answer.timings.get("total", sum(answer.timings.values()))
+    # The page's script copies the answer as Markdown with footnotes on click. It travels
+    # base64-encoded in the link: the chat's Markdown pass would turn a URL in plain text
+    # into a link, even inside an attribute, and its sanitizer drops data- attributes.
+    copy = (f' · <a class="pcopy" href="#copy/{markdown_b64(answer)}">Copy as Markdown</a>'
+            if not answer.abstained else "")
     return (f'<div class="pfooter">{escape(answer.writer)} · {total:.0f} ms'
-            f" · settings {escape(answer.settings_hash)}</div>")
+            f" · settings {escape(answer.settings_hash)}{copy}</div>")
+
+
+def markdown_b64(answer: Answer) -> str:
+    """The answer as Markdown (qa.export), base64 of its UTF-8, for the copy link."""
+    return base64.b64encode(answer_markdown(answer).encode()).decode("ascii")
 
 
 def dropped_html(answer: Answer) -> str:
@@ -160,3 +205,30 @@ def cable_html(cable: Cable, cited: int | None = None,
                      f"</span> {_block(p.text)}</div>")
     return (f'<div class="pcable"><div class="pcable-id">{escape(cable.id)}</div>'
             f'<table class="pheader">{header}</table>{"".join(paras)}</div>')
+
+
+def search_html(query: str, hits: list[Hit], facets: dict[str, list[tuple[str, int]]],
+                phrases: list[str]) -> str:
+    """Search results: facet counts, then each hit (its chip opens the cable at the
+    paragraph) with the searched phrases highlighted."""
+    if not hits:
+        return f'<div class="pempty">No paragraph matches “{escape(query)}”.</div>'
+    rows = "".join(
+        f'<div class="pfacet"><span class="pfname">{escape(name)}</span> '
+        + " ".join(f'<span class="pfval">{escape(v)} <b>{n}</b></span>' for v, n in counts[:10])
+        + "</div>" for name, counts in facets.items() if counts)
+    items = "".join(f'<li class="pev phit">{_source(h)}<div class="ptext">'
+                    f"{_highlighted(h.text, phrases)}</div></li>" for h in hits)
+    return (f'<div class="psearch"><div class="pfacets">{rows}</div>'
+            f'<div class="plabel">{len(hits)} paragraphs</div><ol>{items}</ol></div>')
+
+
+def _highlighted(text: str, phrases: list[str]) -> str:
+    """Escaped text with each phrase marked wherever it occurs (case and spacing aside)."""
+    html = _block(text)
+    for phrase in phrases:
+        words = [re.escape(escape(w)) for w in phrase.split()]
+        if words:
+            html = re.sub(r"(?<!\w)(" + r"(?:\s|<br>)+".join(words) + r")(?!\w)", r"<mark>\1</mark>",
+                          html, flags=re.IGNORECASE)
+    return html
