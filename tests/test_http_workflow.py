@@ -109,7 +109,7 @@ def test_uploaded_cables_are_indexed_in_the_background_and_answered_from(
             time.sleep(0.5)
             job = httpx.get(f"{url}/api/collections/jobs/{job['id']}").json()
         assert job["status"] == "done", job
-        assert job["cables_read"] == 3 and job["chunks_done"] == job["chunks_total"] > 0
+        assert job["cables_read"] == job["cables_total"] == 3 and job["chunks_done"] > 0
         assert job["skipped"] == [{"file": "notes.txt", "records": ["no recognisable cable"]}]
         after = httpx.get(f"{url}/api/collections").json()
         assert after["cables"] == before["cables"] + 3

@@ -152,11 +152,11 @@ class SkippedOut(BaseModel):
 class JobOut(BaseModel):
     id: str = Field(examples=["job-1"])
     status: Literal["queued", "running", "done", "failed"]
-    stage: str = Field(description="parse, embed or write while running")
+    stage: str = Field(description="counting, then embedding, while running")
     files: list[str]
     cables_read: int
+    cables_total: int
     chunks_done: int
-    chunks_total: int
     chunks_per_s: float
     eta_s: float | None
     elapsed_s: float

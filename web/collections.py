@@ -57,11 +57,11 @@ class JobState:
 
     id: str
     status: str  # "queued", "running", "done" or "failed"
-    stage: str = ""  # "parse", "embed", "write" while running
+    stage: str = ""  # "counting" the cables, then "embedding" them, while running
     files: tuple[str, ...] = ()
     cables_read: int = 0
+    cables_total: int = 0  # known after a parse-only count (about 1% of a build)
     chunks_done: int = 0
-    chunks_total: int = 0
     chunks_per_s: float = 0.0
     eta_s: float | None = None
     elapsed_s: float = 0.0
@@ -71,22 +71,21 @@ class JobState:
 
     @property
     def fraction(self) -> float:
-        """0..1 for a progress bar: parsing counts as the first 5%, writing the last 5%."""
+        """0..1 for a progress bar: the share of the cables read and embedded."""
         if self.status == "done":
             return 1.0
-        if self.stage == "embed" and self.chunks_total:
-            return 0.05 + 0.9 * self.chunks_done / self.chunks_total
-        return 0.95 if self.stage == "write" else 0.0
+        return self.cables_read / self.cables_total if self.cables_total else 0.0
 
     def line(self) -> str:
-        """One line of progress: '412 cables · 3,104 / 4,377 chunks · 21.8 chunks/s · ETA 58 s'."""
+        """One line of progress: 'embedding: 412 / 1,000 cables · 4,377 chunks · 21.8 chunks/s · ETA 4 min 30 s'."""
         if self.status in ("queued", "failed"):
             return f"{self.status}{': ' + self.error if self.error else ''}"
         if self.status == "done":
             return f"done in {_duration(self.elapsed_s)}: {self.summary.splitlines()[0]}"
-        parts = [f"{self.cables_read:,} cables read"]
-        if self.chunks_total:
-            parts.append(f"{self.chunks_done:,} / {self.chunks_total:,} chunks embedded")
+        parts = [f"{self.cables_read:,} / {self.cables_total:,} cables" if self.cables_total
+                 else f"{self.cables_read:,} cables"]
+        if self.chunks_done:
+            parts.append(f"{self.chunks_done:,} chunks embedded")
         if self.chunks_per_s:
             parts.append(f"{self.chunks_per_s:.1f} chunks/s")
         if self.eta_s is not None:
@@ -95,8 +94,8 @@ class JobState:
 
     def to_dict(self) -> dict:
         return {"id": self.id, "status": self.status, "stage": self.stage, "files": list(self.files),
-                "cables_read": self.cables_read, "chunks_done": self.chunks_done,
-                "chunks_total": self.chunks_total, "chunks_per_s": round(self.chunks_per_s, 2),
+                "cables_read": self.cables_read, "cables_total": self.cables_total,
+                "chunks_done": self.chunks_done, "chunks_per_s": round(self.chunks_per_s, 2),
                 "eta_s": None if self.eta_s is None else round(self.eta_s, 1),
                 "elapsed_s": round(self.elapsed_s, 1), "fraction": round(self.fraction, 3),
                 "skipped": [{"file": f.name, "records": list(f.skipped)} for f in self.skipped],
@@ -276,23 +275,18 @@ class IndexJobs:
 
     def _run(self, job_id: str) -> None:
         job = self._jobs[job_id]
-        embed_start: list[float] = []
 
-        def progress(stage: str, done: int, total: int | None) -> None:
-            changes: dict = {"stage": stage}
-            if stage == "parse":
-                changes["cables_read"] = done
-            elif stage == "embed":
-                if not embed_start:
-                    embed_start.append(time.monotonic())
-                rate = done / max(time.monotonic() - embed_start[0], 1e-6) if done else 0.0
-                changes.update(chunks_done=done, chunks_total=total or 0, chunks_per_s=rate,
-                               eta_s=(total - done) / rate if rate and total else None)
-            self._update(job, **changes)
+        def progress(read: int, total: int | None, embedded: int) -> None:
+            # Called after each batch; the count of cables came first, so total is known.
+            elapsed = max(time.monotonic() - job.started, 1e-6)
+            per_cable = elapsed / read if read else 0.0
+            self._update(job, stage="embedding", cables_read=read, cables_total=total or 0,
+                         chunks_done=embedded, chunks_per_s=embedded / elapsed,
+                         eta_s=per_cable * (total - read) if total and read else None)
 
         with self._turn:
             job.started = time.monotonic()
-            self._update(job, status="running")
+            self._update(job, status="running", stage="counting")
             try:
                 built = build_index([str(job.folder)], self.index_dir, progress=False,
                                     on_progress=progress, report=job.report)
