@@ -170,6 +170,8 @@ def test_follow_up_copy_search_and_upload(browser, serve, sample_index_dir, tmp_
             const a = arguments[0].getBoundingClientRect();
             const box = document.getElementById('pilcrow-chat').getBoundingClientRect();
             return a.bottom > box.top && a.top < box.bottom;""", answer)
+        # For the picture: the answer's top (the question as answered, then the text).
+        browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", answer)
         browser.save_screenshot(str(shots / "followup.png"))
 
         answer.find_element("css selector", "a.pcopy").click()
