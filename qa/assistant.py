@@ -28,16 +28,22 @@ from qa.extractive import extractive_draft
 from qa.facets import facet_counts
 from qa.followup import Turn, is_followup, standalone
 from qa.language import not_english
+from qa.judge import load_judge
 from qa.retrieve import retrieve
-from qa.sentences import names, normalize_space
 from qa.settings import Settings
 from qa.types import Answer, Hit
 
 NO_MATCH_TEXT = "No cable matches these filters: widen or clear them to search every cable."
-ABSTAIN_TEXT = (
-    "The indexed cables do not answer this question: it is not in these cables. "
-    "The closest paragraphs are listed below."
-)
+
+def abstain_text(reason: str) -> str:
+    """What the reader sees when the assistant abstains: that, why, and where to look.
+
+    >>> abstain_text("no retrieved paragraph mentions whaling")
+    'The indexed cables do not answer this question: it is not in these cables (no retrieved paragraph mentions whaling). The closest paragraphs are listed below.'
+    """
+    return (f"The indexed cables do not answer this question: it is not in these cables ({reason}). "
+            "The closest paragraphs are listed below.")
+
 MAX_K = 50
 _DATE_BOUND = re.compile(r"\d{4}(?:-\d{2}){0,2}", re.ASCII)  # a year, a month or a day
 
@@ -48,6 +54,7 @@ class Assistant:
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings.from_env()
         self.index = open_index(self.settings.index_dir, model=self.settings.embed_model or None)
+        self.judge = load_judge()
 
     def ask(self, question: str, filters: Filters | None = None, *, generator: str | None = None,
             k: int | None = None, history: Sequence[Turn | Answer | str] = ()) -> Answer:
@@ -89,14 +96,17 @@ class Assistant:
         hits = retrieve(self.index, question, k=settings.k, candidates=max(settings.candidates, settings.k),
                         rrf_k=settings.rrf_k, filters=filters)
         timings["retrieve"] = _ms(started)
-        if self._weak(question, hits, settings):
+        mark = time.perf_counter()
+        verdict = self.judge.judge(question, hits, settings.abstain_threshold)
+        timings["judge"] = _ms(mark)
+        if verdict.abstain:
             timings["total"] = _ms(started)
             # No hit at all under filters means no cable passes them, whatever was asked.
-            text = NO_MATCH_TEXT if not hits and filters and not filters.is_empty() else ABSTAIN_TEXT
+            text = NO_MATCH_TEXT if not hits and filters and not filters.is_empty() else abstain_text(verdict.reason)
             yield Answer(asked, text, (), tuple(hits), True, (), settings.generator,
-                         timings, settings.hash(), standalone=rewritten)
+                         timings, settings.hash(), standalone=rewritten,
+                         reason=verdict.reason)
             return
-
         mark = time.perf_counter()
         pieces = []
         for piece in write(question, hits, settings):
@@ -219,22 +229,6 @@ class Assistant:
         if k is not None and (isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K):
             raise InvalidInputError(f"k must be a whole number from 1 to {MAX_K}, not {k!r}")
         return k
-
-    @staticmethod
-    def _weak(question: str, hits: list[Hit], settings: Settings) -> bool:
-        """Whether the evidence is too weak to answer from: no paragraph is similar enough
-        to the question, or a name the question asks about ("Wang Yang", "Foxconn", "TIP")
-        occurs in none of them (a question about Foxconn is not answered from a paragraph
-        about Zhejiang factories, however similar). A cable named in the question is never
-        weak: the reader asked about it."""
-        if not hits:
-            return True
-        if any(h.direct for h in hits):
-            return False
-        if max(h.similarity for h in hits) < settings.abstain_threshold:
-            return True
-        evidence = normalize_space(" ".join(f"{h.subject} {h.text}" for h in hits)).lower().replace("u.s.", "us")
-        return any(name.lower() not in evidence for name in names(question))
 
 
 def check_filters(filters: Filters | None) -> Filters | None:

@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 
-from qa.sentences import content_words, numbers, split_sentences
+from qa.sentences import asks_for, content_words, holds_answer_type, numbers, split_sentences
 from qa.settings import Settings
 from qa.types import Hit
 
@@ -28,14 +28,19 @@ EXTRACTIVE_PARAGRAPHS = 2
 # Relevance added to a sentence of the kind the question asks for: a figure for "how
 # many", a date for "when". Worth about a third of the question's words.
 ANSWER_TYPE_BONUS = 0.3
-_ASKS_QUANTITY = re.compile(
-    r"\b(?:how (?:much|many|fast|far|long|large|big|high|low|old|often)|by how|worth|"
-    r"what (?:\w+ )?(?:share|proportion|percentages?|percent|number|amount|rates?|prices?|figures?|size|value))\b",
-    re.IGNORECASE)
-_ASKS_DATE = re.compile(r"^\s*when\b|\bsince when\b|\b(?:what|which|in what) (?:date|day|year|month)\b",
-                        re.IGNORECASE)
-_DATE = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|"
-                   r"November|December|(?:19|20)\d\d)\b")
+# What a quote must not start with: a heading ("Equal Partners -----"), a label
+# ("Summary:"), a connective that points back ("However,"), a pronoun whose referent is
+# in the sentence before ("He", "They", "This").
+_HEADING_BEFORE = re.compile(r"^[^.!?]{0,120}?\s*-{3,}(?:\s*-+)*\s*")
+_HEADING_AFTER = re.compile(r"(?<=[.!?])\s+[^.!?]{0,120}?\s*-{3,}[\s\d.-]*$")
+_LABEL = re.compile(r"^(?:begin\s+)?(?:summary|comment|background|note)(?:\s+and\s+comment)?\s*[:.]\s+",
+                    re.IGNORECASE)
+_CONNECTIVE = re.compile(
+    r"^(?:(?:However|Moreover|Furthermore|In addition|Additionally|Also|Still|Meanwhile|Nevertheless|"
+    r"Nonetheless|Instead|Thus|Therefore|Consequently|As a result|Indeed|In fact|Likewise|Similarly|"
+    r"Further|Finally|Regardless|On the other hand|On the contrary|At the same time|In this vein|"
+    r"Even so|Besides|Separately|Then),|(?:But|And|Yet)\b)\s*")
+_PRONOUN = re.compile(r"(?:He|She|They|It|This|These|Those|That|His|Her|Their|Its|Such)\b")
 
 
 def extractive_sentences(question: str, sources: Sequence[Hit], n: int = EXTRACTIVE_SENTENCES) -> list[tuple[str, int]]:
@@ -55,6 +60,7 @@ def extractive_sentences(question: str, sources: Sequence[Hit], n: int = EXTRACT
     >>> extractive_sentences("what about hukou rules?", hits, n=1)
     [('Hukou rules stay, Ye said.', 1)]
     """
+    paragraphs = [[without_labels(s) for s in split_sentences(hit.text)] for hit in sources]
     wanted = content_words(question) | numbers(question)
     scored = _scored(question, sources)
     # A paragraph is as relevant as its best sentence.
@@ -62,11 +68,11 @@ def extractive_sentences(question: str, sources: Sequence[Hit], n: int = EXTRACT
     for score, number, *_ in scored:
         relevance.setdefault(number, score)
     best = max(relevance.values(), default=0.0)
-    chosen: list[tuple[str, int]] = []
+    chosen: list[tuple[int, int]] = []  # (source number, sentence position)
     covered: set[str] = set()
-    for _, number, _, sentence, words in scored:
-        used = {m for _, m in chosen}
-        if sum(1 for _, m in chosen if m == number) >= 2:
+    for _, number, position, sentence, words in scored:
+        used = {m for m, _ in chosen}
+        if sum(1 for m, _ in chosen if m == number) >= 2:
             continue
         if used and number not in used and (
             len(used) >= EXTRACTIVE_PARAGRAPHS
@@ -74,11 +80,51 @@ def extractive_sentences(question: str, sources: Sequence[Hit], n: int = EXTRACT
             or not (words & wanted) - covered
         ):
             continue
-        chosen.append((sentence, number))
+        chosen.append((number, position))
         covered |= words & wanted
         if len(chosen) == n:
             break
-    return chosen
+    taken: dict[int, set[int]] = {}  # per source, the sentence positions quoted so far
+    quotes = []
+    for number, position in chosen:
+        quote = standalone(paragraphs[number - 1], position, taken.setdefault(number, set()))
+        if quote:
+            quotes.append((quote, number))
+    return quotes
+
+
+def without_labels(sentence: str) -> str:
+    """A sentence without the heading or "Summary:" label that the cable put before it
+    (or the next paragraph's heading that ran into it).
+
+    >>> without_labels("Equal Partners -------------- SUMMARY: China is biding its time.")
+    'China is biding its time.'
+    """
+    sentence = _HEADING_BEFORE.sub("", sentence)
+    sentence = _HEADING_AFTER.sub("", sentence)
+    return _LABEL.sub("", sentence).strip()
+
+
+def standalone(sentences: Sequence[str], position: int, taken: set[int]) -> str:
+    """The sentence at `position` of a paragraph, made to stand alone: a leading
+    connective ("However,") goes; a sentence that opens with a pronoun ("He said...")
+    brings the sentence before it, which names whom it means. `taken` holds the positions
+    already quoted (and gets these); '' when this one is among them.
+
+    >>> sentences, taken = ["Ye Ke spoke.", "He said 84 percent.", "However, rules stay."], set()
+    >>> standalone(sentences, 1, taken), standalone(sentences, 2, taken), standalone(sentences, 0, taken)
+    ('Ye Ke spoke. He said 84 percent.', 'Rules stay.', '')
+    """
+    if position in taken:
+        return ""
+    sentence = sentences[position]
+    bare = _CONNECTIVE.sub("", sentence, count=1)
+    before = position - 1
+    if before >= 0 and _PRONOUN.match(bare) and before not in taken and len(content_words(sentences[before])) >= 3:
+        taken |= {before, position}
+        return f"{sentences[before]} {sentence}"
+    taken.add(position)
+    return bare[:1].upper() + bare[1:] if bare != sentence else sentence
 
 
 def ranked_sentences(question: str, sources: Sequence[Hit]) -> list[tuple[float, int, int, str]]:
@@ -98,7 +144,7 @@ def _scored(question: str, sources: Sequence[Hit]) -> list[tuple[float, int, int
     candidates = [
         (number, position, sentence, words | numbers(sentence))
         for number, hit in enumerate(sources, 1)
-        for position, sentence in enumerate(split_sentences(hit.text))
+        for position, sentence in enumerate(without_labels(s) for s in split_sentences(hit.text))
         if len(words := content_words(sentence)) >= 3  # not "End summary." or a heading
     ]
     wanted = content_words(question) | numbers(question)
@@ -115,9 +161,9 @@ def _scored(question: str, sources: Sequence[Hit]) -> list[tuple[float, int, int
 
 
 def answer_type_fit(question: str) -> Callable[[str], bool]:
-    """Whether a sentence holds the kind of thing the question asks for: a figure the
-    question does not already give ("how many", "what share", "what was it worth"), or a
-    date ("when", "since when", "what year"). Questions of other kinds fit nothing.
+    """Whether a sentence holds the kind of thing the question asks for (see
+    `qa.sentences.asks_for`): a figure the question does not already give, a date, or a
+    person it does not name. Questions of other kinds fit nothing.
 
     >>> fits = answer_type_fit("How many migrants live in Beijing?")
     >>> fits("Beijing has 4 million migrants."), fits("Migrants live in Beijing.")
@@ -125,12 +171,8 @@ def answer_type_fit(question: str) -> Callable[[str], bool]:
     >>> answer_type_fit("When was YouTube blocked?")("It was blocked since March 24.")
     True
     """
-    if _ASKS_QUANTITY.search(question):
-        given = numbers(question)
-        return lambda sentence: bool(numbers(sentence) - given)
-    if _ASKS_DATE.search(question):
-        return lambda sentence: bool(_DATE.search(sentence))
-    return lambda sentence: False
+    kind = asks_for(question)
+    return lambda sentence: holds_answer_type(kind, question, sentence)
 
 
 def extractive_draft(question: str, sources: Sequence[Hit]) -> str:

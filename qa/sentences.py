@@ -26,6 +26,19 @@ _ABBREVIATIONS = frozenset(
 _BOUNDARY = re.compile(r"""[.!?]["')\]]*\s+(?=["'(\[]?[A-Z0-9])""")
 _WORD = re.compile(r"[a-z][a-z'-]*[a-z]|[a-z]")
 _NAME_TOKEN = re.compile(r"[A-Za-z][\w'’.-]*")
+# What a question asks for: a figure ("how many", "what share", "worth"), a date ("when",
+# "what year") or a person ("who", "which official").
+_ASKS_QUANTITY = re.compile(
+    r"\b(?:how (?:much|many|fast|far|long|large|big|high|low|old|often)|by how|worth|"
+    r"what (?:\w+ )?(?:share|proportion|percentages?|percent|number|amount|rates?|prices?|figures?|size|value))\b",
+    re.IGNORECASE)
+_ASKS_DATE = re.compile(r"^\s*when\b|\bsince when\b|\b(?:what|which|in what) (?:date|day|year|month)\b",
+                        re.IGNORECASE)
+_ASKS_PERSON = re.compile(r"^\s*(?:who|whom)\b|\bwhich (?:\w+ )?(?:official|person|minister|leader|scholar|diplomat)\b",
+                          re.IGNORECASE)
+_DATE = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|"
+                   r"November|December|(?:19|20)\d\d)\b")
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 # Function words, question words and reporting verbs: they match everywhere and prove nothing.
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been
@@ -105,3 +118,30 @@ def _stem_last(name: str) -> str:
     head, _, last = name.rpartition(" ")
     last = _stem(last) if not last.isupper() else last
     return f"{head} {last}".strip()
+
+
+def asks_for(question: str) -> str:
+    """What kind of thing the question asks for: 'figure', 'date', 'person' or ''.
+
+    >>> asks_for("How many migrants?"), asks_for("When did it open?"), asks_for("Who said so?")
+    ('figure', 'date', 'person')
+    """
+    if _ASKS_QUANTITY.search(question):
+        return "figure"
+    if _ASKS_DATE.search(question):
+        return "date"
+    if _ASKS_PERSON.search(question):
+        return "person"
+    return ""
+
+
+def holds_answer_type(kind: str, question: str, text: str) -> bool:
+    """Whether `text` holds a thing of that kind that the question does not already give."""
+    if kind == "figure":
+        return bool(numbers(text) - numbers(question) - set(YEAR.findall(text)))
+    if kind == "date":
+        return bool(_DATE.search(text))
+    if kind == "person":
+        asked = {n.lower() for n in names(question)}
+        return any(" " in n and n.lower() not in asked for n in names(text))
+    return False

@@ -60,10 +60,10 @@ class Settings(IndexSettings):
     # RRF scores rank r as 1 / (rrf_k + r); below 1 the first place of either list would
     # outweigh every agreement between the two, which is what fusion is for.
     rrf_k: int = Field(60, ge=1, le=10_000, description="reciprocal rank fusion constant")
-    abstain_threshold: float = Field(
-        0.35, **_FRACTION, description="abstain when no paragraph has a cosine similarity to "
-        "the question at least this high (answerable eval questions score 0.45 and up, "
-        "off-topic ones about 0.2)")
+    abstain_threshold: float | None = Field(
+        None, **_FRACTION, description="abstain when the judge's probability that the "
+        "retrieved paragraphs answer the question is below this; unset = the threshold "
+        "fitted with the judge on the dev questions (`qa/judge.json`)")
     support_threshold: float = Field(
         0.55, **_FRACTION, description="drop a draft sentence whose support score is below "
         "this; 0.55 drops most of SmolLM2's distortions and keeps close paraphrases")

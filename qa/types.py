@@ -76,6 +76,8 @@ class Answer:
     standalone: Annotated[str, Field(description=(
         "The question as answered: a follow-up rewritten to stand alone from the history "
         "(its context carried forward); empty when asked without history."))] = ""
+    reason: Annotated[str, Field(description="Why the assistant abstained (\"no retrieved paragraph "
+                                 "mentions whaling\"); empty when it answers.")] = ""
 
     @property
     def writer(self) -> str:

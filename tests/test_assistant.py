@@ -43,7 +43,7 @@ def test_hukou_answer_cites_the_shanghai_paragraphs_that_say_it(assistant, gener
     assert "hukou" in answer.text.lower()
     assert "[09SHANGHAI374 ¶" in answer.text
     assert_cited_paragraphs_say_it(assistant, answer)
-    assert set(answer.timings) == {"retrieve", "generate", "verify", "total"}
+    assert set(answer.timings) == {"retrieve", "judge", "generate", "verify", "total"}
     assert answer.settings_hash == assistant.settings.with_(generator=generator).hash()
 
 

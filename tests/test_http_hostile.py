@@ -21,7 +21,8 @@ from test_http import assert_error, sse
 
 MB = 1024 * 1024
 ANSWER_KEYS = {"question", "text", "citations", "hits", "abstained", "dropped", "generator",
-               "timings", "settings_hash", "fallback", "standalone"}
+               "timings", "settings_hash", "fallback", "standalone",
+               "reason"}
 
 
 def assert_answer(r: httpx.Response, question: str) -> None:
