@@ -19,7 +19,7 @@ def test_search_json(sample_index_dir, capsys):
 def test_search_text_shows_id_paragraph_score_and_first_line(sample_index_dir, capsys):
     assert main(["search", "09SHANGHAI374 ¶9", "--index", str(sample_index_dir)]) == 0
     first = capsys.readouterr().out.splitlines()[0]
-    assert first.startswith(" 1. 09SHANGHAI374 ¶9") and "score 1.5000" in first
+    assert first.startswith(" 1. 09SHANGHAI374 ¶9") and "score 2.5000" in first  # a named paragraph: DIRECT_SCORE + 1/2
     assert "Requiring migrants to register" in first
 
 
