@@ -143,9 +143,10 @@ class Assistant:
             self._check_question(turn.question)
         if turns and not turns[-1].citations and is_followup(question, turns):
             earlier = turns[-1].question
-            hits = retrieve(self.index, earlier, k=1, candidates=settings.candidates,
+            # As many hits as an answer gets: the judge's features are read over them.
+            hits = retrieve(self.index, earlier, k=settings.k, candidates=max(settings.candidates, settings.k),
                             rrf_k=settings.rrf_k)
-            if not self._weak(earlier, hits, settings):
+            if not self.judge.judge(earlier, hits, settings.abstain_threshold).abstain:
                 turns[-1] = Turn(earlier, ((hits[0].cable_id, hits[0].paragraph),))
         return turns
 
