@@ -60,4 +60,5 @@ def cable_from_text(text: str, source: str, stated: Mapping[str, str] | None = N
         paragraphs=paragraphs,
         source=source,
         numbered=numbered,
+        recipients=header.recipients,
     )

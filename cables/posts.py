@@ -54,6 +54,31 @@ def origin_name(fm: str) -> str:
     return fm.title()
 
 
+# Addressees a reference names by office rather than by the address line.
+_ADDRESSEE_NAMES = {
+    "SECDEF WASHDC": "Secretary of Defense", "NSC WASHDC": "National Security Council",
+    "WHITE HOUSE WASHDC": "White House", "DEPT OF TREASURY WASHDC": "Department of the Treasury",
+    "USDOC WASHDC": "Department of Commerce",
+}
+
+
+def addressee_name(address: str) -> str:
+    """How a reference names an addressee (`Cable.recipients`): the post as cables.csv
+    names posts, a few Washington offices by name, anything else as written.
+
+    >>> addressee_name("SECSTATE WASHDC"), addressee_name("SECDEF WASHINGTON DC"), addressee_name("AMCONSUL CHENGDU")
+    ('Secretary of State', 'Secretary of Defense', 'Consulate Chengdu')
+    >>> addressee_name("CHINA POSTS COLLECTIVE")
+    'CHINA POSTS COLLECTIVE'
+    """
+    address = _clean_fm(address).replace("WASHINGTON DC", "WASHDC")
+    if address in _ADDRESSEE_NAMES:
+        return _ADDRESSEE_NAMES[address]
+    if address in _ORIGIN_EXCEPTIONS or address.partition(" ")[0] in _KIND_NAMES:
+        return origin_name(address)
+    return address
+
+
 def id_post(post: str) -> str:
     """A post as cable IDs spell it, from how an ID or a reference writes it.
 

@@ -30,6 +30,9 @@ class Cable:
     paragraphs: tuple[Paragraph, ...]
     source: str  # where it was read: "seeds/000.txt", "cables.csv:row 1460"
     numbered: bool = True  # False when the cable had no paragraph numbers (blank-line blocks)
+    # The action addressees of the header's TO lines as written, without routing indicator,
+    # precedence or serial: ("SECSTATE WASHDC",); () when the text has no TO line.
+    recipients: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -39,6 +42,7 @@ class Cable:
         d = dict(d)
         d["tags"] = tuple(d["tags"])
         d["references"] = tuple(d["references"])
+        d["recipients"] = tuple(d.get("recipients", ()))  # absent in exports made before it
         d["paragraphs"] = tuple(Paragraph(**p) for p in d["paragraphs"])
         return cls(**d)
 

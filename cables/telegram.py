@@ -1,4 +1,5 @@
-"""Header fields of a raw telegram: ID, date, origin, classification, TAGS, SUBJECT, REF.
+"""Header fields of a raw telegram: ID, date, origin, addressees, classification, TAGS,
+SUBJECT, REF.
 
 Works on text as it reaches us from every source (the telegram itself, cables.csv header
 plus body, an HTML page's two <pre> blocks, a copy pasted from a web page): `normalise`
@@ -25,6 +26,14 @@ _MD_HEADING = re.compile(r"(?m)^#{1,6}[ \t]+")
 _DTG = re.compile(r"(?m)^[ \t]*[ZOPRM](?:[ \t]?[ZOPRM])?[ \t]+(\d{2})(\d{2})(\d{2})Z[ \t]+([A-Z]{3})[ \t]+(\d{2})[ \t]*$")
 _DE = re.compile(r"(?m)^[ \t]*DE[ \t]+(R[A-Z]{3,6})[ \t]+#(\d{1,5})")
 _FM = re.compile(r"(?m)^[ \t]*FM[ \t]+([A-Z][A-Z0-9 ./'-]*?)[ \t]*$")
+# The action addressees: a `TO` line right after the FM line, one addressee a line up to
+# `INFO` (the info addressees), a blank line or anything that is no address line.
+_TO = re.compile(r"\n[ \t]*TO[ \t]+")
+_ADDRESS_LINE = re.compile(r"[ \t]*(?:(?:R[A-Z]{3,7}|ZEN)/)?([A-Z][A-Z0-9 .,&'()/-]*)")
+# What follows an addressee on its line: the precedence (`IMMED` where a line broke it) and
+# the serial number (or numbers, one per section) of the message to that addressee.
+_ADDRESS_TAIL = re.compile(r"(?:[ \t]+(?:FLASH|NIACT|IMMEDIATE|IMMED|PRIORITY|PRIOITY|ROUTINE))*"
+                           r"(?:[ \t]+\d{1,5}(?:-\d{1,5})?|(?<=[A-Z])\d{4})?[ \t]*$")  # `WASHDC0000`
 # The classification line: `UNCLAS SECTION 01 OF 02 GUANGZHOU 000054`. No word boundary
 # before it on purpose: one dump glues it to the last address (`HONOLULU HIUNCLAS ...`).
 _CLASS_LINE = re.compile(
@@ -88,6 +97,7 @@ class Header:
     tags: tuple[str, ...]
     subject: str
     references: tuple[str, ...]
+    recipients: tuple[str, ...]
     body_start: int  # offset in the normalised text where the cable's own text begins
 
 
@@ -286,6 +296,37 @@ def references(ref_text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+def recipients(text: str, fm_end: int) -> tuple[str, ...]:
+    """The action addressees (TO) of a header whose FM line ends at `fm_end`, as written but
+    for the routing indicator, precedence and serial number; the INFO addressees are not.
+
+    >>> recipients("FM AMCONSUL SHANGHAI\\nTO RUEHC/SECSTATE WASHDC PRIORITY 8243\\n"
+    ...            "SECDEF WASHDC\\nINFO AMEMBASSY BEIJING 3039", 20)
+    ('SECSTATE WASHDC', 'SECDEF WASHDC')
+    """
+    to = _TO.match(text, fm_end)
+    if not to:
+        return ()
+    found, at = [], to.end()
+    while True:
+        end = text.find("\n", at)
+        end = len(text) if end < 0 else end
+        line = text[at:end]
+        if cls := _CLASS_LINE.search(line):  # `HQ USPACOM HONOLULU HIUNCLAS SECTION 01 OF 04`
+            line = line[:cls.start()]
+        address = _ADDRESS_LINE.fullmatch(line)
+        if not address or line.lstrip().startswith("INFO"):
+            break
+        # `JOINT STAFF WASHDC//J5//`: the office after `//` is routing detail.
+        name = " ".join(_ADDRESS_TAIL.sub("", address.group(1).split("//")[0]).split())
+        if name and not _FURNITURE_LINE.fullmatch(name):  # a page break inside the list
+            found.append(name)
+        if cls or end == len(text):
+            break
+        at = end + 1
+    return tuple(dict.fromkeys(found))
+
+
 def _id_parts(text: str, cls: re.Match | None, de: re.Match | None) -> tuple[str, str]:
     """Post and number: from the classification line, else a page-break line, else DE."""
     if cls:
@@ -395,7 +436,8 @@ def parse_header(text: str) -> Header:
     post = post.replace(" ", "").replace(".", "")
     post_number = f"{post}{int(number)}" if post and number.strip("0") else ""
     cable_id = f"{year}{post_number}" if post_number and year else ""
-    if fm := _FM.search(zone):
+    fm = _FM.search(zone)
+    if fm:
         origin = origin_name(fm.group(1))
     elif de and de.group(1) in ROUTING:
         origin = ROUTING[de.group(1)][1]
@@ -403,4 +445,4 @@ def parse_header(text: str) -> Header:
         origin = next((o for p, o in ROUTING.values() if p == post), "") if post else ""
     head = zone[:subject_at] if subject_at >= 0 else zone
     return Header(cable_id, post_number, date, origin, _classification(zone, head, cls), tags,
-                  subject, refs, body_start)
+                  subject, refs, recipients(zone, fm.end()) if fm else (), body_start)

@@ -271,6 +271,23 @@ def build_index(paths: Iterable[str | os.PathLike], index_dir: str | os.PathLike
                         batch_chunks=batch_chunks, embedder=embedder, on_progress=on_progress)
 
 
+def _lacks(missing: list[str]) -> str:
+    """An index of this format written before a column was added: rebuilt, never misread."""
+    return f"its database lacks {', '.join(missing)}"
+
+
+def _check_columns(gen: Path, root: Path) -> None:
+    conn = sqlite3.connect(f"{(gen / DB).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        missing = tables.missing_columns(conn)
+    except sqlite3.DatabaseError as e:
+        raise IndexMismatchError(f"index {root} has a damaged database ({e}); {_rebuild_hint(root)}") from e
+    finally:
+        conn.close()
+    if missing:
+        raise IndexMismatchError(f"index {root} is inconsistent ({_lacks(missing)}); {_rebuild_hint(root)}")
+
+
 def _previous(root: Path, model: str | None, backend: str | None) -> tuple[Path | None, dict, str]:
     """The live generation to update, its manifest, and why not when it cannot be."""
     gen = _live_generation(root)
@@ -281,6 +298,7 @@ def _previous(root: Path, model: str | None, backend: str | None) -> tuple[Path 
         _check_model(manifest, model, root)
         _check_backend(manifest, backend, root)
         _verify_files(gen, manifest, root)
+        _check_columns(gen, root)
     except IndexMismatchError as e:
         return None, {}, str(e).split(";")[0]
     return gen, manifest, ""
@@ -610,10 +628,11 @@ class Index:
             self._conn = sqlite3.connect(f"{(gen / DB).resolve().as_uri()}?mode=ro&immutable=1",
                                          uri=True, check_same_thread=False)
             chunks = self._sql(lambda c: tables.counts(c)["chunks"])
+            missing = self._sql(tables.missing_columns)
         except sqlite3.DatabaseError as e:  # also "unable to open": a build removed it
             raise IndexMismatchError(f"index {root} has a damaged database ({e}); "
                                      f"{_rebuild_hint(root)}") from e
-        problems = []
+        problems = [_lacks(missing)] if missing else []
         if self._vectors.d != self.manifest["dim"]:
             problems.append(f"vectors have dimension {self._vectors.d}, the manifest says "
                             f"{self.manifest['dim']}")

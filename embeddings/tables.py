@@ -22,7 +22,8 @@ CREATE TABLE cables (
     id TEXT PRIMARY KEY, date TEXT NOT NULL, origin TEXT NOT NULL,
     classification TEXT NOT NULL, tags TEXT NOT NULL, subject TEXT NOT NULL,
     signer TEXT NOT NULL, source TEXT NOT NULL,
-    numbered INTEGER NOT NULL, content_hash TEXT NOT NULL
+    numbered INTEGER NOT NULL, content_hash TEXT NOT NULL,
+    recipients TEXT NOT NULL  -- JSON list of the TO addressees: ["SECSTATE WASHDC"]
 ) WITHOUT ROWID;
 CREATE INDEX cables_origin ON cables (origin);
 CREATE INDEX cables_date ON cables (date);
@@ -77,12 +78,31 @@ def create(conn: sqlite3.Connection) -> None:
     conn.executescript(SCHEMA)
 
 
+def missing_columns(conn: sqlite3.Connection) -> list[str]:
+    """Columns SCHEMA gives a table that the database's table lacks ("cables.recipients"):
+    a database written before a column was added to this format. (A missing table is left
+    to its reader: an index without term_docs still searches.)"""
+    expected = sqlite3.connect(":memory:")
+    try:
+        create(expected)
+        missing = []
+        for (table,) in expected.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+            have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            if have:
+                missing += [f"{table}.{row[1]}" for row in expected.execute(f"PRAGMA table_info({table})")
+                            if row[1] not in have]
+        return missing
+    finally:
+        expected.close()
+
+
 def insert_cable(conn: sqlite3.Connection, cable: Cable, chunks: list[Chunk]) -> list[int]:
     """Store one cable, its paragraphs and chunks; returns the chunk ids in `chunks` order."""
     conn.execute(
-        "INSERT INTO cables VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO cables VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (cable.id, cable.date, cable.origin, cable.classification, json.dumps(cable.tags),
-         cable.subject, cable.signer, cable.source, int(cable.numbered), cable.content_hash()))
+         cable.subject, cable.signer, cable.source, int(cable.numbered), cable.content_hash(),
+         json.dumps(cable.recipients)))
     conn.executemany("INSERT INTO cable_refs VALUES (?, ?, ?, ?, ?)",
                      [(cable.id, i, r.written, r.kind, r.cable_id)
                       for i, r in enumerate(references.of_cable(cable.id, cable.references))])
@@ -276,15 +296,15 @@ def read_paragraph(conn: sqlite3.Connection, cable_id: str, number: int) -> Para
 
 def read_cable(conn: sqlite3.Connection, cable_id: str) -> Cable | None:
     row = conn.execute("SELECT id, date, origin, classification, tags, subject, signer, "
-                       "source, numbered FROM cables WHERE id = ?", (cable_id,)).fetchone()
+                       "source, numbered, recipients FROM cables WHERE id = ?", (cable_id,)).fetchone()
     if row is None:
         return None
     paragraphs = tuple(Paragraph(*r) for r in conn.execute(
         "SELECT number, text, marking FROM paragraphs WHERE cable_id = ? ORDER BY id", (cable_id,)))
     written = tuple(r.written for r, _ in read_references(conn, cable_id))
-    cid, date, origin, classification, tags, subject, signer, source, numbered = row
+    cid, date, origin, classification, tags, subject, signer, source, numbered, recipients = row
     return Cable(cid, date, origin, classification, tuple(json.loads(tags)), subject,
-                 written, signer, paragraphs, source, bool(numbered))
+                 written, signer, paragraphs, source, bool(numbered), tuple(json.loads(recipients)))
 
 
 def read_references(conn: sqlite3.Connection, cable_id: str) -> list[tuple[Reference, bool]]:

@@ -5,13 +5,13 @@ Pure functions over the records (`Answer`, `Hit`, `Cable`): no index, no model.
 
     >>> ref = CitedCable("09SHANGHAI374", "Consulate Shanghai",
     ...                 'NEW ZHEJIANG MIGRANT POLICY FOCUSES ON MAINTAINING "STABILITY"',
-    ...                 "2009-08-28T09:03")
+    ...                 "2009-08-28T09:03", ("SECSTATE WASHDC",))
     >>> print(chicago(ref, 9))
-    Consulate Shanghai, “NEW ZHEJIANG MIGRANT POLICY FOCUSES ON MAINTAINING "STABILITY",” cable 09SHANGHAI374, August 28, 2009, ¶9, WikiLeaks Cablegate, https://wikileaks.org/cable/2009/08/09SHANGHAI374.html.
+    Consulate Shanghai to Secretary of State, “NEW ZHEJIANG MIGRANT POLICY FOCUSES ON MAINTAINING "STABILITY",” cable 09SHANGHAI374, August 28, 2009, ¶9, WikiLeaks Cablegate, https://wikileaks.org/cable/2009/08/09SHANGHAI374.html.
 
 The published place is given as text (the WikiLeaks Cablegate address historians cite);
-nothing is fetched. Cables record their sender (`origin`) but not their addressees, so a
-reference names the sender alone.
+nothing is fetched. The addressees are the cable's action addressees (its TO lines), named
+as `cables.posts.addressee_name` reads them; a cable without a TO line names its sender alone.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from datetime import date
 
 from cables.errors import InvalidInputError
 from cables.ids import citation
+from cables.posts import addressee_name
 from cables.records import Cable
 from qa.types import Answer, Hit
 
@@ -33,17 +34,28 @@ _BIBTEX_SPECIAL = re.compile(r"([&%$#_{}])")
 
 @dataclass(frozen=True)
 class CitedCable:
-    """What a reference to one cable needs: its ID, sender, subject and date."""
+    """What a reference to one cable needs: its ID, sender, subject, date and addressees."""
 
     cable_id: str
     origin: str
     subject: str
     date: str  # ISO "2009-08-28T09:03"; "" when unknown
+    recipients: tuple[str, ...] = ()  # as `Cable.recipients` writes them: ("SECSTATE WASHDC",)
 
     @classmethod
     def of(cls, source: Cable | Hit) -> CitedCable:
         cable_id = source.id if isinstance(source, Cable) else source.cable_id
-        return cls(cable_id, source.origin, source.subject, source.date)
+        return cls(cable_id, source.origin, source.subject, source.date, source.recipients)
+
+    @property
+    def addressees(self) -> str:
+        """The addressees as a reference names them.
+
+        >>> CitedCable("X", "", "", "", ("SECSTATE WASHDC", "AMEMBASSY PARIS")).addressees
+        'Secretary of State and Embassy Paris'
+        """
+        names = [addressee_name(r) for r in self.recipients]
+        return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
 
     @property
     def day(self) -> date | None:
@@ -64,13 +76,15 @@ class CitedCable:
 
 
 def chicago(ref: CitedCable, paragraph: int | None = None) -> str:
-    """The note-form reference: sender, “subject,” cable ID, date, ¶, where published.
+    """The note-form reference: sender to addressees, “subject,” cable ID, date, ¶, where
+    published.
 
     >>> chicago(CitedCable("07BEIJING2459", "Embassy Beijing", "", ""))
     'Embassy Beijing, cable 07BEIJING2459, WikiLeaks Cablegate.'
     """
     day = ref.day
-    parts = [ref.origin or "", f"“{ref.subject},”" if ref.subject else "",
+    sender = " to ".join(p for p in (ref.origin, ref.addressees) if p)
+    parts = [sender, f"“{ref.subject},”" if ref.subject else "",
              f"cable {ref.cable_id}", f"{day:%B} {day.day}, {day.year}" if day else "",
              f"¶{paragraph}" if paragraph is not None else "", PUBLISHED, ref.url]
     text = ", ".join(p for p in parts if p).replace(",”,", ",”")
@@ -82,12 +96,13 @@ def csl_item(ref: CitedCable, paragraph: int | None = None) -> dict:
 
     >>> item = csl_item(CitedCable("07BEIJING2459", "Embassy Beijing", "RESIDENCE PERMIT REFORM",
     ...                           "2007-04-13T07:38"), 2)
-    >>> item["issued"], item["number"], item["note"]
-    ({'date-parts': [[2007, 4, 13]]}, '07BEIJING2459', '¶2')
+    >>> item["issued"], item["number"], item["note"], item["recipient"]
+    ({'date-parts': [[2007, 4, 13]]}, '07BEIJING2459', '¶2', [])
     """
     item = {"id": ref.cable_id if paragraph is None else f"{ref.cable_id}-p{paragraph}",
             "type": "document", "genre": "Diplomatic cable", "title": ref.subject or ref.cable_id,
             "author": [{"literal": ref.origin}] if ref.origin else [],
+            "recipient": [{"literal": addressee_name(r)} for r in ref.recipients],
             "number": ref.cable_id, "publisher": "WikiLeaks", "collection-title": PUBLISHED}
     day = ref.day
     if day:
@@ -102,11 +117,11 @@ def bibtex(ref: CitedCable, paragraph: int | None = None) -> str:
     r"""A BibTeX @misc entry; special characters escaped, the ¶ spelled out.
 
     >>> print(bibtex(CitedCable("09GUANGZHOU54", "Consulate Guangzhou", "Keep 'Em Down & Out",
-    ...                        "2009-01-30T07:23"), 9))
+    ...                        "2009-01-30T07:23", ("SECSTATE WASHDC",)), 9))
     @misc{09GUANGZHOU54_p9,
       author = {{Consulate Guangzhou}},
       title = {{Keep 'Em Down \& Out}},
-      howpublished = {Cable 09GUANGZHOU54, WikiLeaks Cablegate},
+      howpublished = {Cable 09GUANGZHOU54 to Secretary of State, WikiLeaks Cablegate},
       year = {2009},
       month = {jan},
       day = {30},
@@ -118,7 +133,8 @@ def bibtex(ref: CitedCable, paragraph: int | None = None) -> str:
     day = ref.day
     fields = [("author", f"{{{_bib(ref.origin)}}}" if ref.origin else ""),
               ("title", f"{{{_bib(ref.subject)}}}" if ref.subject else ""),
-              ("howpublished", f"Cable {ref.cable_id}, {PUBLISHED}"),
+              ("howpublished", f"Cable {ref.cable_id}"
+                               f"{' to ' + _bib(ref.addressees) if ref.recipients else ''}, {PUBLISHED}"),
               ("year", str(day.year) if day else ""),
               ("month", f"{day:%b}".lower() if day else ""),
               ("day", str(day.day) if day else ""),

@@ -142,6 +142,7 @@ def retrieve(index, question: str, *, k: int, candidates: int, rrf_k: int,
             subject=cables[key[0]].subject, classification=cables[key[0]].classification,
             dense_rank=dense_rank.get(key), keyword_rank=keyword_rank.get(key),
             similarity=float(dense_score[key]), direct=key in direct,
+            recipients=cables[key[0]].recipients,
         )
         for key in keys
     ]

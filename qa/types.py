@@ -41,6 +41,7 @@ class Hit(Cited):
     keyword_rank: int | None = None  # 1-based rank in the keyword list, None if absent
     similarity: float = 0.0  # cosine similarity of question and paragraph (abstention uses it)
     direct: bool = False  # named by the question ("09SHANGHAI374 ¶9"), not found by search
+    recipients: tuple[str, ...] = ()  # the cable's action addressees (`Cable.recipients`)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from cables import Cable, CableParseError, ParseReport, Paragraph, read_cables, write_jsonl
+from cables.telegram import parse_header
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "data" / "cables"
@@ -19,7 +20,7 @@ SEED_FILES = sorted(SEEDS.glob("*.txt"))
 def _summary(cable: Cable) -> dict:
     """What a golden file pins: the fields, and each paragraph's number and first/last words."""
     return {
-        "id": cable.id, "date": cable.date, "origin": cable.origin,
+        "id": cable.id, "date": cable.date, "origin": cable.origin, "recipients": list(cable.recipients),
         "classification": cable.classification, "tags": list(cable.tags),
         "subject": cable.subject, "references": list(cable.references), "signer": cable.signer,
         "numbered": cable.numbered,
@@ -249,3 +250,29 @@ def test_deeply_nested_html_fails_cleanly(tmp_path):
     report = ParseReport()
     assert list(read_cables(path, report=report)) == []
     assert [e.reason for e in report.errors] == ["no cable text (<pre>) in the page"]
+
+
+# Real header lines (the cable each comes from) -> the action addressees.
+TO_LINES = [
+    ("FM AMCONSUL SHANGHAI\nTO RUEHC/SECSTATE WASHDC 8243\nINFO RUEHBJ/AMEMBASSY BEIJING 3039",
+     ("SECSTATE WASHDC",)),  # 09SHANGHAI374
+    ("FM AMEMBASSY BEIJING\nTO RUEHC/SECSTATE WASHDC PRIORITY 0409\nRUEATRS/DEPT OF TREASURY WASHDC\n"
+     "INFO RUEHOO/CHINA POSTS COLLECTIVE", ("SECSTATE WASHDC", "DEPT OF TREASURY WASHDC")),  # 08BEIJING3899
+    ("FM AMEMBASSY HARARE\nTO SECSTATE WASHDC IMMEDIATE 7212\nINFO NSC WASHDC IMMEDIATE",
+     ("SECSTATE WASHDC",)),  # 00HARARE5461
+    ("FM AMEMBASSY TRIPOLI\nTO AMEMBASSY PARIS IMMEDIATE \nSECSTATE WASHDC IMMEDIATE 0037\n"
+     "INFO AMEMBASSY ALGIERS IMMEDIATE", ("AMEMBASSY PARIS", "SECSTATE WASHDC")),  # 04TRIPOLI31
+    ("FM AMEMBASSY BEIJING\nTO SECSTATE WASHDC\nRUEHOO/CHINA POSTS COLLECTIVE\n\nC O N F I D E N T I A L",
+     ("SECSTATE WASHDC", "CHINA POSTS COLLECTIVE")),  # 10BEIJING263: no INFO line
+    ("FM AMEMBASSY GUANGZHOU\nTO RHHMUNA/HQ USPACOM HONOLULU HIUNCLAS SECTION 01 OF 04 GUANGZHOU 000208",
+     ("HQ USPACOM HONOLULU HI",)),  # the glued classification line of 07GUANGZHOU208's INFO list
+    ("FM SECSTATE WASHDC\nTO ZEN/AMEMBASSY MOSCOW NIACT IMMEDIATE 4778-4781\nJOINT STAFF WASHDC//J5//",
+     ("AMEMBASSY MOSCOW", "JOINT STAFF WASHDC")),  # serial ranges and office suffixes of STATE cables
+    ("FM AMEMBASSY BEIJING\nINFO RUEHOO/CHINA POSTS COLLECTIVE", ()),  # no TO line
+    ("R 030919Z DEC 09\nTO SECSTATE WASHDC", ()),  # a TO line without its FM line is not a header
+]
+
+
+@pytest.mark.parametrize("text, expected", TO_LINES)
+def test_recipients_are_the_to_lines_without_routing_precedence_or_serial(text, expected):
+    assert parse_header(text).recipients == expected

@@ -2,6 +2,7 @@
 manifest checks, search with filters, and reads from several threads."""
 import json
 import shutil
+import sqlite3
 import threading
 from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +22,7 @@ from embeddings.encoder import Encoder
 from cables.errors import (IndexMismatchError, IndexNotFoundError, InvalidInputError,
                                NotFoundError)
 from cables.records import Cable, Paragraph
-from embeddings.store import BUILD, CHECKPOINTS, MANIFEST, VECTORS, index_cables
+from embeddings.store import BUILD, CHECKPOINTS, MANIFEST, VECTORS, _file_record, index_cables
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SEEDS = sorted((DATA / "cables").glob("*.txt"))
@@ -363,3 +364,23 @@ def test_cli_build_and_info(seeds, capsys):
     assert main(["info", "--index", str(index_dir / "missing")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: no index at") and "\n" not in err
+
+
+def test_recipients_round_trip_and_an_index_without_their_column_is_a_mismatch(seeds):
+    folder, index_dir = seeds
+    with open_index(index_dir) as index:
+        assert index.cable("09SHANGHAI374").recipients == ("SECSTATE WASHDC",)
+        assert index.cable("09BEIJING3235").recipients == ()  # seed 003 has no TO line
+        assert [index.cable(c.id) for c in read_cables(folder)] == [
+            replace(c, source=index.cable(c.id).source) for c in read_cables(folder)]
+    gen = live(index_dir)
+    conn = sqlite3.connect(gen / "cables.sqlite")
+    conn.execute("ALTER TABLE cables DROP COLUMN recipients")  # as a format-3 index written before it
+    conn.commit()
+    conn.close()
+    manifest = json.loads((gen / MANIFEST).read_text())  # an intact file of the older schema
+    manifest["files"]["cables.sqlite"] = _file_record(gen / "cables.sqlite")
+    (gen / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatchError, match="lacks cables.recipients.*" + REBUILD):
+        open_index(index_dir)
+    assert build_index([folder], index_dir, progress=False).rebuilt  # the next build starts over
