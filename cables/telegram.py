@@ -28,7 +28,7 @@ _DE = re.compile(r"(?m)^[ \t]*DE[ \t]+(R[A-Z]{3,6})[ \t]+#(\d{1,5})")
 _FM = re.compile(r"(?m)^[ \t]*FM[ \t]+([A-Z][A-Z0-9 ./'-]*?)[ \t]*$")
 # The action addressees: a `TO` line right after the FM line, one addressee a line up to
 # `INFO` (the info addressees), a blank line or anything that is no address line.
-_TO = re.compile(r"\n[ \t]*TO[ \t]+")
+_TO = re.compile(r"\n[ \t]*TO(?:[ \t]+|(?=R[A-Z]{3,7}/))")  # `TORUEHC/SECSTATE WASHDC`: one dump lost the blank
 _ADDRESS_LINE = re.compile(r"[ \t]*(?:(?:R[A-Z]{3,7}|ZEN)/)?([A-Z][A-Z0-9 .,&'()/-]*)")
 # What follows an addressee on its line: the precedence (`IMMED` where a line broke it) and
 # the serial number (or numbers, one per section) of the message to that addressee.

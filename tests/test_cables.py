@@ -119,6 +119,11 @@ def test_jsonl_round_trips_exactly(tmp_path):
     assert write_jsonl(cables, out) == len(cables) == 82
     assert list(read_cables(out)) == cables
     assert not list(out.parent.glob(".*.tmp"))
+    assert {tuple(json.loads(line)["recipients"]) for line in out.read_text().splitlines()} >= {
+        ("SECSTATE WASHDC",), ()}
+    older = json.loads(out.read_text().splitlines()[0])
+    del older["recipients"]  # an export written before the field: no addressees, not an error
+    assert Cable.from_dict(older).recipients == ()
 
 
 def test_duplicates_keep_the_first_and_are_reported(tmp_path):
@@ -268,7 +273,9 @@ TO_LINES = [
      ("HQ USPACOM HONOLULU HI",)),  # the glued classification line of 07GUANGZHOU208's INFO list
     ("FM SECSTATE WASHDC\nTO ZEN/AMEMBASSY MOSCOW NIACT IMMEDIATE 4778-4781\nJOINT STAFF WASHDC//J5//",
      ("AMEMBASSY MOSCOW", "JOINT STAFF WASHDC")),  # serial ranges and office suffixes of STATE cables
-    ("FM AMEMBASSY BEIJING\nINFO RUEHOO/CHINA POSTS COLLECTIVE", ()),  # no TO line
+    ("FM AMEMBASSY MANAMA\nTORUEHC/SECSTATE WASHDC PRIORITY 8009\nINFO RUEHZM/GULF COOPERATION COUNCIL",
+     ("SECSTATE WASHDC",)),  # 08MANAMA492 (the corpus row says 08ECTION01OF02MANAMA492)
+    ("R 270230Z NOV 08\nFM SECSTATE WASHDC\nINFO AMEMBASSY PANAMA", ()),  # 08STATE125686: INFO only
     ("R 030919Z DEC 09\nTO SECSTATE WASHDC", ()),  # a TO line without its FM line is not a header
 ]
 

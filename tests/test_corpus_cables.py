@@ -242,3 +242,12 @@ def test_the_signer_line_is_not_paragraph_text(cable):
 def test_a_cable_cut_short_has_no_signer(cable):
     # 05THEHAGUE1556 ends `... END COMMENT` / `AND GUIDANCE REQUES`: the text was cut, no one signed.
     assert cable("05THEHAGUE1556").signer == ""
+
+
+@pytest.mark.parametrize("cable_id, recipients", [
+    ("00HARARE5461", ("SECSTATE WASHDC",)),  # `TO SECSTATE WASHDC IMMEDIATE 7212`, no routing
+    ("04TRIPOLI31", ("AMEMBASSY PARIS", "SECSTATE WASHDC")),  # two action addressees, then INFO
+    ("01STATE176819", ("AMEMBASSY PARIS", "AMEMBASSY NEW DELHI", "AMEMBASSY MOSCOW")),  # the first 3 of 18
+])
+def test_recipients_are_the_to_lines(cable, cable_id, recipients):
+    assert cable(cable_id).recipients[:len(recipients)] == recipients

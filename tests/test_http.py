@@ -112,6 +112,7 @@ def test_cable_and_paragraph(app_url):
     assert r.status_code == 200
     cable = r.json()
     assert cable["id"] == "09SHANGHAI374" and cable["origin"] == "Consulate Shanghai"
+    assert cable["recipients"] == ["SECSTATE WASHDC"]
     numbers = [p["number"] for p in cable["paragraphs"]]
     assert 9 in numbers and numbers == sorted(numbers)
     r = httpx.get(f"{app_url}/api/cables/09SHANGHAI374/paragraphs/9")

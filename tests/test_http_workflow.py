@@ -50,13 +50,14 @@ def test_exports_markdown_and_references(app_url):
     r = ask(app_url, {"format": "markdown"}, question=HUKOU)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     assert r.text.startswith(f"**Q:** {HUKOU}")
-    assert re.search(r"^\[\^1\]: Consulate Shanghai, “NEW ZHEJIANG MIGRANT POLICY", r.text, re.M)
+    assert re.search(r"^\[\^1\]: Consulate Shanghai to Secretary of State, “NEW ZHEJIANG MIGRANT POLICY", r.text, re.M)
     r = httpx.get(f"{app_url}/api/cables/09 SHANGHAI 374/cite",
                   params={"paragraph": 9, "format": "csl-json"})
     assert r.headers["content-type"] == "application/vnd.citationstyles.csl+json"
     assert r.json()[0]["URL"] == "https://wikileaks.org/cable/2009/08/09SHANGHAI374.html"
+    assert r.json()[0]["recipient"] == [{"literal": "Secretary of State"}]
     r = httpx.get(f"{app_url}/api/cables/09SHANGHAI374/cite")
-    assert r.text.startswith("Consulate Shanghai, “NEW ZHEJIANG") and "¶" not in r.text
+    assert r.text.startswith("Consulate Shanghai to Secretary of State, “NEW ZHEJIANG") and "¶" not in r.text
     assert "format" in error(httpx.get(f"{app_url}/api/cables/09SHANGHAI374/cite",
                                        params={"format": "mla"}), 400)
     assert "no paragraph 99" in error(httpx.get(f"{app_url}/api/cables/09SHANGHAI374/cite",
