@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from qa.extractive import ranked_sentences
+from qa.extractive import ranked_sentences, without_labels
 from qa.sentences import STOPWORDS, normalize_space, split_sentences
 from qa.types import Hit
 
@@ -75,8 +75,9 @@ def candidates(question: str, sources: Sequence[Hit], n: int = CANDIDATES) -> li
 
 
 def is_grounded(draft: str, sources: Sequence[Hit]) -> bool:
-    """Whether every sentence of `draft` is a sentence of the source its marker names,
-    optionally opened by a connective.
+    """Whether every sentence of `draft` is a sentence of the source its marker names (as
+    written, or without the heading or "Summary:" label the candidates drop), optionally
+    opened by a connective.
 
     >>> hits = [Hit("X", 1, "Ye spoke. The rules stay.", 0, "", "", "", "")]
     >>> is_grounded("Ye spoke [1]. However, the rules stay [1].", hits), is_grounded("Ye left [1].", hits)
@@ -89,7 +90,9 @@ def is_grounded(draft: str, sources: Sequence[Hit]) -> bool:
         m = _MARKED.match(sentence.strip())
         if not m or not 1 <= int(m["n"]) <= len(sources):
             return False
-        said = [Candidate(int(m["n"]), s) for s in split_sentences(sources[int(m["n"]) - 1].text)]
+        said = [Candidate(int(m["n"]), normalize_space(form))
+                for s in split_sentences(sources[int(m["n"]) - 1].text) for form in (s, without_labels(s))
+                if form]
         if sentence.strip() not in {c.marked(m["conn"] or "") for c in said}:
             return False
     return True
