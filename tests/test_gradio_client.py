@@ -61,7 +61,7 @@ def test_chat_follows_up_in_context_and_copies_markdown(app_url):
     [b64] = re.findall(r'href="#copy/([A-Za-z0-9+/=]+)"', html)
     markdown = base64.b64decode(b64).decode()
     assert markdown.startswith("**Q:** Which officials said that")
-    assert "[^1]: Consulate Shanghai, “NEW ZHEJIANG MIGRANT POLICY" in markdown
+    assert "[^1]: Consulate Shanghai to Secretary of State, “NEW ZHEJIANG MIGRANT POLICY" in markdown
 
 
 def test_search_endpoint_ranks_the_phrase_first(app_url):

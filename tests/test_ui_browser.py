@@ -178,7 +178,7 @@ def test_follow_up_copy_search_and_upload(browser, serve, sample_index_dir, tmp_
         wait(browser, lambda d: d.execute_script("return window.pilcrowCopied"), 10)
         markdown = browser.execute_script("return window.pilcrowCopied")
         assert markdown.startswith("**Q:** Which officials said that")
-        assert "[^1]: Consulate Shanghai, “NEW ZHEJIANG MIGRANT POLICY" in markdown
+        assert "[^1]: Consulate Shanghai to Secretary of State, “NEW ZHEJIANG MIGRANT POLICY" in markdown
 
         tab(browser, "Search")
         query = wait(browser, lambda d: [e for e in css(d, "#pilcrow-query input, #pilcrow-query textarea")
