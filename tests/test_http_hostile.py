@@ -11,6 +11,7 @@ searches and in streamed answers.
 from __future__ import annotations
 
 import json
+import select
 import socket
 from urllib.parse import urlsplit
 
@@ -40,7 +41,15 @@ def raw_http(url: str, request: bytes) -> tuple[int, str, bytes]:
     returns (status, content-type, body)."""
     parts = urlsplit(url)
     with socket.create_connection((parts.hostname, parts.port), timeout=60) as s:
-        s.sendall(request)
+        # A server refusing a huge request answers and closes before it has read it all;
+        # stop sending once its answer is there, so a reset cannot beat us to reading it.
+        try:
+            for start in range(0, len(request), 65536):
+                if select.select([s], [], [], 0)[0]:
+                    break
+                s.sendall(request[start:start + 65536])
+        except (BrokenPipeError, ConnectionResetError):
+            pass
         data = b""
         try:
             while chunk := s.recv(65536):
