@@ -1,12 +1,10 @@
 """Citation export: Markdown with footnotes, Chicago notes, CSL-JSON and BibTeX from real
 answers and cables of the sample index, the same from the CLI."""
-import doctest
 import json
 import re
 
 import pytest
 
-import qa.export
 from qa import Assistant, Settings
 from qa.__main__ import main
 from qa.export import CitedCable, answer_markdown, bibtex, chicago, csl_item, export_answer
@@ -18,9 +16,6 @@ HUKOU = "what did Zhejiang officials say about hukou?"
 def assistant(sample_index_dir):
     return Assistant(Settings(index_dir=str(sample_index_dir), generator="extractive"))
 
-
-def test_docstring_examples():
-    assert doctest.testmod(qa.export).failed == 0
 
 
 def test_answer_as_markdown_footnotes_every_citation_once(assistant):

@@ -1,10 +1,8 @@
 """Follow-up questions on the sample index: answered from the cable the conversation is
 about, rewritten into a question that stands alone, and every citation still verified."""
-import doctest
 
 import pytest
 
-import qa.followup
 from qa import Assistant, Settings, Turn
 from qa.followup import is_followup, standalone
 from qa.sentences import split_sentences
@@ -17,9 +15,6 @@ FOLLOW_UP = "Which officials said that, and what figure did they give?"
 def assistant(sample_index_dir):
     return Assistant(Settings(index_dir=str(sample_index_dir), generator="extractive"))
 
-
-def test_docstring_examples():
-    assert doctest.testmod(qa.followup).failed == 0
 
 
 @pytest.mark.parametrize("question, expected", [

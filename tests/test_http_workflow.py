@@ -3,7 +3,6 @@ extractive): a follow-up in context, exports, phrase search with facets, forgivi
 and cables uploaded, indexed in the background and answered from."""
 from __future__ import annotations
 
-import doctest
 import io
 import re
 import shutil
@@ -14,7 +13,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-import web.collections
 from cables.errors import InvalidInputError
 from qa import Settings
 from web import create_app
@@ -122,9 +120,6 @@ def test_uploaded_cables_are_indexed_in_the_background_and_answered_from(
         r = httpx.post(f"{url}/api/collections/jobs", files=[("files", ("x.exe", b"MZ"))])
         assert "not a cable file" in error(r, 400)
 
-
-def test_collections_doctests():
-    assert doctest.testmod(web.collections).failed == 0
 
 
 def test_unpack_keeps_zip_members_inside_the_folder_and_refuses_what_is_no_cable(tmp_path):
