@@ -15,6 +15,11 @@ class CableParseError(PilcrowError):
         super().__init__(f"{where}: {reason}")
 
 
+class UnreadableFileError(PilcrowError):
+    """A file Pilcrow keeps (a model, a thresholds table) that cannot be read or parsed;
+    whoever reads it says what the file is for and how to fix it."""
+
+
 class IndexMismatchError(PilcrowError):
     """The index on disk was built differently (format, model, dimension) or is damaged."""
 

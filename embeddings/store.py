@@ -45,6 +45,7 @@ from cables.reader import ParseReport, read_cables
 from embeddings.chunks import Chunk, chunk_cable
 from embeddings.encoder import AUTO, TORCH, Embedder, Encoder, LocalEmbedder, model_name
 from embeddings.settings import IndexSettings
+from cables.files import fsync, write_atomic
 from cables.errors import (IndexMismatchError, IndexNotFoundError, InvalidInputError,
                                NotFoundError)
 from cables.records import Cable, Filters, Paragraph
@@ -130,24 +131,6 @@ def _live_generation(root: Path) -> Path | None:
     except FileNotFoundError:
         return None
     return root / name
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    _fsync(path.parent)
 
 
 @contextmanager
@@ -348,8 +331,8 @@ def index_cables(cables: Iterable[Cable], index_dir: str | os.PathLike, *,
             runner.close()
         if report.generation != (previous.name if previous else ""):
             (work / NEXT).rename(root / report.generation)
-            _fsync(root)
-            _write_atomic(root / CURRENT, report.generation + "\n")
+            fsync(root)
+            write_atomic(root / CURRENT, report.generation + "\n")
         shutil.rmtree(work)
         _remove_all_but(root, root / report.generation)
     return report
@@ -553,8 +536,8 @@ def _build(cables: Iterable[Cable], previous: Path | None, work: Path, encoder: 
                             "ef_search": params.ef_search}
     (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     for name in (DB, VECTORS, MANIFEST):
-        _fsync(tmp / name)
-    _fsync(tmp)
+        fsync(tmp / name)
+    fsync(tmp)
     seconds["write"] += perf_counter() - start
     return BuildReport(generation=generation, index_type=layout, seconds=seconds,
                        **counts, **report)

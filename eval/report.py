@@ -11,7 +11,6 @@ keeps its column with the reason.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only; never open a window (CI has no display)
 import matplotlib.pyplot as plt  # noqa: E402
 
+from cables.files import write_atomic
 from eval.runner import RECALL_AT, Outcome, check_thresholds, failures  # noqa: E402
 
 
@@ -239,12 +239,6 @@ def chart(runs: Sequence[SetRun], path: Path) -> None:
     plt.close(fig)
 
 
-def _write_atomic(path: Path, data: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(data, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def to_json(run: SetRun) -> dict:
     """One set of report.json: its metrics, thresholds and outcomes, or why it did not run."""
     if run.result is None:
@@ -264,8 +258,8 @@ def write_report(folder: str | Path, runs: Sequence[SetRun], title: str) -> dict
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = {"md": folder / "report.md", "json": folder / "report.json", "png": folder / "chart.png"}
-    _write_atomic(paths["md"], markdown(runs, title))
-    _write_atomic(paths["json"], json.dumps({
+    write_atomic(paths["md"], markdown(runs, title))
+    write_atomic(paths["json"], json.dumps({
         "title": title,
         "splits": {r.name: to_json(r) for r in runs},
     }, indent=2, ensure_ascii=False) + "\n")

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import inspect
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -16,7 +15,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from cables.errors import InvalidInputError
+from cables.errors import InvalidInputError, UnreadableFileError
+from cables.files import read_json
 from eval import metrics
 from eval.questions import Question
 
@@ -185,11 +185,11 @@ def load_thresholds(path: str | Path, generator: str, split: str) -> dict:
     (`{"extractive": {"dev": {...}, "test": {...}}}` in the file); {} when it has none."""
     path = Path(path)
     try:
-        table = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise InvalidInputError(f"cannot read thresholds file {path}: {e.strerror}") from e
-    except json.JSONDecodeError as e:
-        raise InvalidInputError(f"{path}: not JSON: {e.msg}") from e
+        table = read_json(path)
+    except UnreadableFileError as e:
+        raise InvalidInputError(f"thresholds file {e}") from e
+    if not isinstance(table, dict):
+        raise InvalidInputError(f"{path}: must map each generator to its splits")
     splits = table.get(generator, {})
     if not isinstance(splits, dict):
         raise InvalidInputError(f"{path}: {generator!r} must map each split to its thresholds")

@@ -43,7 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cables.errors import PilcrowError
+from cables.errors import PilcrowError, UnreadableFileError
+from cables.files import read_json, write_atomic
 from cables.numbers import is_number_word
 from qa.sentences import STOPWORDS, YEAR, asks_for, holds_answer_type, names, numbers, split_sentences
 from qa.types import Hit
@@ -410,11 +411,9 @@ class Judge:
         path = Path(path)
         fix = "refit it with `python -m eval.judge fit`"
         try:
-            d = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as e:
-            raise JudgeError(f"judge model {path}: cannot read it ({e.strerror}); {fix}") from e
-        except json.JSONDecodeError as e:
-            raise JudgeError(f"judge model {path}: not JSON ({e.msg}); {fix}") from e
+            d = read_json(path)
+        except UnreadableFileError as e:
+            raise JudgeError(f"judge model {e}; {fix}") from e
         try:
             if d.get("format_version") != FORMAT_VERSION:
                 raise JudgeError(f"format version {d.get('format_version')!r}, this Pilcrow reads {FORMAT_VERSION}")
@@ -437,10 +436,7 @@ class Judge:
                                "df": self.vocabulary.df}}
 
     def save(self, path: str | Path = MODEL_PATH) -> None:
-        path = Path(path)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        write_atomic(path, json.dumps(self.to_dict(), indent=1) + "\n")
 
     def judge(self, question: str, hits: Sequence[Hit], abstain_below: float | None = None) -> Verdict:
         """Whether to answer `question` from `hits`, and why not;
