@@ -1,7 +1,10 @@
 """`python -m eval.judge fit`: refit the answerability and relevance judge (qa/judge.json).
 
 The judge is fitted on the dev questions and the training questions (eval/train.jsonl,
-written from the cables dev cites), never on eval/test.jsonl. `compare` cross-validates
+written from the cables dev cites), never on eval/test.jsonl. `--mirror` adds a harder
+training set: eval/train-mirror.jsonl, 270 questions (105 unanswerable) written from 90
+cables of the mirror outside the sample corpus (eval/train-cables.txt), each asked of an
+index of just those cables (var/train-index, built on first use). `compare` cross-validates
 the candidate models (folds grouped by question) and prints their figures; `fit` fits
 the chosen one on everything, picks the abstention threshold on the cross-validated
 probabilities, and writes qa/judge.json with the hash of the data it was fitted on.
@@ -9,6 +12,7 @@ probabilities, and writes qa/judge.json with the hash of the data it was fitted 
 examples:
   python -m eval.judge compare
   python -m eval.judge fit
+  python -m eval.judge compare --mirror
   python -m eval.judge fit --questions eval/dev.jsonl --questions eval/train.jsonl --index var/index
 """
 from __future__ import annotations
@@ -21,15 +25,20 @@ from pathlib import Path
 
 import numpy as np
 
+from cables.jsonl import write_jsonl
 from cables.reader import read_cables
 from eval.questions import Question, load_questions
-from embeddings import open_index
+from embeddings import build_index, open_index
 from qa import Settings
 from qa import judge as qj
 from qa.retrieve import retrieve
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SETS = [ROOT / "eval" / "dev.jsonl", ROOT / "eval" / "train.jsonl"]
+# Questions about cables outside the sample corpus, each asked of an index of those cables.
+MIRROR_SET = ROOT / "eval" / "train-mirror.jsonl"
+MIRROR_CABLES = ROOT / "eval" / "train-cables.txt"
+MIRROR_INDEX = ROOT / "var" / "train-index"
 MIRROR = ROOT / "data" / "corpus" / "cablegate-wl-mirror.csv.gz"
 SAMPLE = ROOT / "data" / "cables"
 K = 10  # hits per question, as eval asks for
@@ -52,11 +61,29 @@ class Example:
     ev: qj.Evidence
 
 
+def mirror_ids() -> set[str]:
+    """The cable IDs of the training corpus taken from the mirror."""
+    return set(MIRROR_CABLES.read_text(encoding="utf-8").split())
+
+
 def vocabulary(mirror: Path = MIRROR, sample: Path = SAMPLE) -> qj.Vocabulary:
     """Word document frequencies over the mirror's paragraphs, without the sample corpus's
     cables (whose questions the judge is evaluated on)."""
     sample_ids = {c.id for c in read_cables(sample)}
     return qj.Vocabulary.count(p.text for c in read_cables(mirror) if c.id not in sample_ids for p in c.paragraphs)
+
+
+def mirror_index(folder: Path = MIRROR_INDEX):
+    """The index of the training corpus's cables, built from the mirror on first use (about
+    a minute on 2 cores); built again only when a cable's text changes."""
+    wanted = mirror_ids()
+    corpus = folder.with_name(folder.name + "-cables.jsonl")
+    corpus.parent.mkdir(parents=True, exist_ok=True)
+    written = write_jsonl((c for c in read_cables(MIRROR) if c.id in wanted), corpus)
+    if written != len(wanted):
+        raise SystemExit(f"{MIRROR_CABLES}: {len(wanted) - written} of its cables are not in {MIRROR}")
+    build_index([corpus], folder, prune=True, progress=False)
+    return open_index(folder)
 
 
 def examples(index, settings: Settings, questions: list[Question], vocab: qj.Vocabulary) -> list[Example]:
@@ -156,18 +183,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("command", choices=("compare", "fit"))
     p.add_argument("--questions", type=Path, action="append",
                    help="question sets to fit on (default: eval/dev.jsonl and eval/train.jsonl)")
-    p.add_argument("--index", type=Path, default=ROOT / "var" / "index", help="index folder (default var/index)")
+    p.add_argument("--index", type=Path, default=ROOT / "var" / "index",
+                   help="the sample corpus's index folder, for --questions (default var/index)")
+    p.add_argument("--mirror", action="store_true",
+                   help=f"add {MIRROR_SET.name}, asked of the training corpus's own index")
     p.add_argument("--out", type=Path, default=qj.MODEL_PATH, help="where to write the judge (fit)")
     args = p.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     sets = args.questions or DEFAULT_SETS
     if any("test" in s.name for s in sets):
         p.error("the judge is never fitted on the test split")
-    questions = [q for s in sets for q in load_questions(s)]
     # Not an Assistant: that would load the judge this command is here to (re)write.
     settings = Settings.from_env(index_dir=str(args.index))
     vocab = vocabulary()
-    exs = examples(open_index(settings.index_dir), settings, questions, vocab)
+    exs = examples(open_index(settings.index_dir), settings, [q for s in sets for q in load_questions(s)], vocab)
+    if args.mirror:
+        exs += examples(mirror_index(), settings, load_questions(MIRROR_SET), vocab)
+        sets = [*sets, MIRROR_SET, MIRROR_CABLES]
     print(f"{len(exs)} questions ({sum(e.question.answerable for e in exs)} answerable) from "
           f"{', '.join(s.name for s in sets)}", file=sys.stderr)
     if args.command == "compare":

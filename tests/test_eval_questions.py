@@ -206,3 +206,27 @@ def test_load_questions_rejects_duplicate_ids_and_missing_files(tmp_path: Path):
         load_questions(path)
     with pytest.raises(InvalidInputError, match="cannot read"):
         load_questions(tmp_path / "missing.jsonl")
+
+
+# The judge's harder training set (`python -m eval.judge compare --mirror`): questions on 90
+# cables of the mirror that are not in the sample corpus, so nothing tested is trained on.
+@pytest.fixture(scope="module")
+def training_corpus():
+    from eval.judge import MIRROR, MIRROR_SET, mirror_ids
+
+    ids = mirror_ids()
+    cables = {c.id: c for c in read_cables(MIRROR) if c.id in ids}
+    return ids, cables, load_questions(MIRROR_SET)
+
+
+def test_the_mirror_training_set_is_about_its_own_cables(training_corpus, corpus, sets):
+    ids, cables, questions = training_corpus
+    assert len(ids) == len(cables) == 90 and not ids & set(corpus)
+    assert len(questions) >= 250 and sum(not q.answerable for q in questions) >= 90
+    assert {q.id for q in questions}.isdisjoint(q.id for s in sets.values() for q in s)
+    for q in questions:
+        texts = [cables[cid].paragraph(n).text for cid, n in q.citations]  # KeyError names it
+        for fact in q.facts:
+            assert any(contains_fact(t, fact) for t in texts), (q.id, fact)
+        if q.kind == "multi":
+            assert len(set(q.citations)) >= 2 and _needs_two(q, cables), q.id
