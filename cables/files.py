@@ -5,25 +5,31 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from cables.errors import UnreadableFileError
 
 
-def write_atomic(path: str | Path, text: str) -> None:
-    """Replace `path` with `text` whole: written to a temporary file in the same folder,
-    flushed to disk, then renamed over it, so a reader sees the old file or the new one.
+@contextmanager
+def atomic_file(path: str | Path, mode: str = "w") -> Iterator[IO]:
+    """A file to write `path` through: it is a temporary file in the same folder, flushed
+    to disk and renamed over `path` when the block ends, and removed if the block raises,
+    so a reader (or a crash) sees the old file or the new one, never half of one.
 
     >>> import tempfile; folder = Path(tempfile.mkdtemp())
-    >>> write_atomic(folder / "a.json", "{}"); (folder / "a.json").read_text(), len(list(folder.iterdir()))
-    ('{}', 1)
+    >>> with atomic_file(folder / "a.txt") as f:
+    ...     _ = f.write("new")
+    >>> (folder / "a.txt").read_text(), len(list(folder.iterdir()))
+    ('new', 1)
     """
     path = Path(path)
     tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+        with open(tmp, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": "\n"})) as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -31,6 +37,12 @@ def write_atomic(path: str | Path, text: str) -> None:
         tmp.unlink(missing_ok=True)
         raise
     fsync(path.parent)
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Replace `path` with `text` whole (see `atomic_file`)."""
+    with atomic_file(path) as f:
+        f.write(text)
 
 
 def fsync(path: Path) -> None:

@@ -2,31 +2,24 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from cables.errors import CableParseError
+from cables.files import atomic_file
 from cables.inputs import MAX_LINE_BYTES, decode, open_binary
 from cables.records import Cable
 
 
 def write_jsonl(cables: Iterable[Cable], path: str | Path) -> int:
-    """Write cables atomically (temp file + rename); returns how many were written."""
+    """Write cables atomically (see `atomic_file`); returns how many were written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     count = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            for cable in cables:
-                f.write(json.dumps(cable.to_dict(), ensure_ascii=False) + "\n")
-                count += 1
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_file(path) as f:
+        for cable in cables:
+            f.write(json.dumps(cable.to_dict(), ensure_ascii=False) + "\n")
+            count += 1
     return count
 
 

@@ -27,7 +27,6 @@ import os
 import shutil
 import sqlite3
 import threading
-import uuid
 import zlib
 from collections import deque
 from contextlib import contextmanager
@@ -45,7 +44,7 @@ from cables.reader import ParseReport, read_cables
 from embeddings.chunks import Chunk, chunk_cable
 from embeddings.encoder import AUTO, TORCH, Embedder, Encoder, LocalEmbedder, model_name
 from embeddings.settings import IndexSettings
-from cables.files import fsync, write_atomic
+from cables.files import atomic_file, fsync, write_atomic
 from cables.errors import (IndexMismatchError, IndexNotFoundError, InvalidInputError,
                                NotFoundError)
 from cables.records import Cable, Filters, Paragraph
@@ -401,10 +400,8 @@ def _load_checkpoint(path: Path, rows: int, dim: int) -> np.ndarray | None:
 
 def _save_checkpoint(path: Path, vectors: np.ndarray) -> None:
     # Renamed into place: a kill while writing leaves a stray .tmp, never a short .npy.
-    tmp = path.with_name(f"{path.stem}.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "wb") as f:
+    with atomic_file(path, "wb") as f:
         np.save(f, vectors)
-    os.replace(tmp, path)
 
 
 def _embedded(batches: Iterator[_Batch], embedder: Embedder, checkpoints: Path,
