@@ -50,7 +50,7 @@ from cables.errors import (IndexMismatchError, IndexNotFoundError, InvalidInputE
 from cables.records import Cable, Filters, Paragraph
 from cables.references import Reference
 
-FORMAT_VERSION = 3  # bump when the schema, the FAISS layout, the chunking or the manifest changes
+FORMAT_VERSION = 4  # bump when the schema, the FAISS layout, the chunking or the manifest changes
 CHUNK_OVERLAP = 32  # tokens shared by consecutive parts of a long paragraph
 CURRENT, LOCK = "CURRENT", ".lock"
 DB, VECTORS, MANIFEST = "cables.sqlite", "vectors.faiss", "manifest.json"
@@ -253,23 +253,6 @@ def build_index(paths: Iterable[str | os.PathLike], index_dir: str | os.PathLike
                         batch_chunks=batch_chunks, embedder=embedder, on_progress=on_progress)
 
 
-def _lacks(missing: list[str]) -> str:
-    """An index of this format written before a column was added: rebuilt, never misread."""
-    return f"its database lacks {', '.join(missing)}"
-
-
-def _check_columns(gen: Path, root: Path) -> None:
-    conn = sqlite3.connect(f"{(gen / DB).resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        missing = tables.missing_columns(conn)
-    except sqlite3.DatabaseError as e:
-        raise IndexMismatchError(f"index {root} has a damaged database ({e}); {_rebuild_hint(root)}") from e
-    finally:
-        conn.close()
-    if missing:
-        raise IndexMismatchError(f"index {root} is inconsistent ({_lacks(missing)}); {_rebuild_hint(root)}")
-
-
 def _previous(root: Path, model: str | None, backend: str | None) -> tuple[Path | None, dict, str]:
     """The live generation to update, its manifest, and why not when it cannot be."""
     gen = _live_generation(root)
@@ -280,7 +263,6 @@ def _previous(root: Path, model: str | None, backend: str | None) -> tuple[Path 
         _check_model(manifest, model, root)
         _check_backend(manifest, backend, root)
         _verify_files(gen, manifest, root)
-        _check_columns(gen, root)
     except IndexMismatchError as e:
         return None, {}, str(e).split(";")[0]
     return gen, manifest, ""
@@ -608,11 +590,10 @@ class Index:
             self._conn = sqlite3.connect(f"{(gen / DB).resolve().as_uri()}?mode=ro&immutable=1",
                                          uri=True, check_same_thread=False)
             chunks = self._sql(lambda c: tables.counts(c)["chunks"])
-            missing = self._sql(tables.missing_columns)
         except sqlite3.DatabaseError as e:  # also "unable to open": a build removed it
             raise IndexMismatchError(f"index {root} has a damaged database ({e}); "
                                      f"{_rebuild_hint(root)}") from e
-        problems = [_lacks(missing)] if missing else []
+        problems = []
         if self._vectors.d != self.manifest["dim"]:
             problems.append(f"vectors have dimension {self._vectors.d}, the manifest says "
                             f"{self.manifest['dim']}")

@@ -78,24 +78,6 @@ def create(conn: sqlite3.Connection) -> None:
     conn.executescript(SCHEMA)
 
 
-def missing_columns(conn: sqlite3.Connection) -> list[str]:
-    """Columns SCHEMA gives a table that the database's table lacks ("cables.recipients"):
-    a database written before a column was added to this format. (A missing table is left
-    to its reader: an index without term_docs still searches.)"""
-    expected = sqlite3.connect(":memory:")
-    try:
-        create(expected)
-        missing = []
-        for (table,) in expected.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
-            have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-            if have:
-                missing += [f"{table}.{row[1]}" for row in expected.execute(f"PRAGMA table_info({table})")
-                            if row[1] not in have]
-        return missing
-    finally:
-        expected.close()
-
-
 def insert_cable(conn: sqlite3.Connection, cable: Cable, chunks: list[Chunk]) -> list[int]:
     """Store one cable, its paragraphs and chunks; returns the chunk ids in `chunks` order."""
     conn.execute(
