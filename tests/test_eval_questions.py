@@ -219,6 +219,7 @@ def training_corpus():
     return ids, cables, load_questions(MIRROR_SET)
 
 
+@pytest.mark.slow  # parses the whole mirror to find its 90 cables
 def test_the_mirror_training_set_is_about_its_own_cables(training_corpus, corpus, sets):
     ids, cables, questions = training_corpus
     assert len(ids) == len(cables) == 90 and not ids & set(corpus)
