@@ -18,8 +18,8 @@ examples:
 from __future__ import annotations
 
 import argparse
-import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +27,7 @@ import numpy as np
 
 from cables.jsonl import write_jsonl
 from cables.reader import read_cables
+from cables.records import Cable
 from eval.questions import Question, load_questions
 from embeddings import build_index, open_index
 from qa import Settings
@@ -66,20 +67,20 @@ def mirror_ids() -> set[str]:
     return set(MIRROR_CABLES.read_text(encoding="utf-8").split())
 
 
-def vocabulary(mirror: Path = MIRROR, sample: Path = SAMPLE) -> qj.Vocabulary:
-    """Word document frequencies over the mirror's paragraphs, without the sample corpus's
-    cables (whose questions the judge is evaluated on)."""
+def vocabulary(mirror: Sequence[Cable], sample: Path = SAMPLE) -> qj.Vocabulary:
+    """Word document frequencies over the paragraphs of the mirror's cables, without the
+    sample corpus's (whose questions the judge is evaluated on)."""
     sample_ids = {c.id for c in read_cables(sample)}
-    return qj.Vocabulary.count(p.text for c in read_cables(mirror) if c.id not in sample_ids for p in c.paragraphs)
+    return qj.Vocabulary.count(p.text for c in mirror if c.id not in sample_ids for p in c.paragraphs)
 
 
-def mirror_index(folder: Path = MIRROR_INDEX):
-    """The index of the training corpus's cables, built from the mirror on first use (about
-    a minute on 2 cores); built again only when a cable's text changes."""
+def mirror_index(mirror: Sequence[Cable], folder: Path = MIRROR_INDEX):
+    """The index of the training corpus's cables, taken from the mirror's and built on
+    first use (about a minute on 2 cores); built again only when a cable's text changes."""
     wanted = mirror_ids()
     corpus = folder.with_name(folder.name + "-cables.jsonl")
     corpus.parent.mkdir(parents=True, exist_ok=True)
-    written = write_jsonl((c for c in read_cables(MIRROR) if c.id in wanted), corpus)
+    written = write_jsonl((c for c in mirror if c.id in wanted), corpus)
     if written != len(wanted):
         raise SystemExit(f"{MIRROR_CABLES}: {len(wanted) - written} of its cables are not in {MIRROR}")
     build_index([corpus], folder, prune=True, progress=False)
@@ -126,13 +127,19 @@ def out_of_fold(exs: list[Example], kind: str, folds: int = FOLDS) -> tuple[list
             if g == f:
                 rel[i] = model.predict_proba(e.x_hit)[:, 1]
     # The answerability stage reads the relevance of held-out questions only.
-    xq = np.vstack([qj.question_features(e.question.question, e.hits, e.ev, r) for e, r in zip(exs, rel)])
-    yq = np.array([float(e.question.answerable) for e in exs])
+    xq, yq = question_rows(exs, rel)
     pq = np.zeros(len(exs))
     for f in range(folds):
         model = _model(kind, ANSWER_C).fit(xq[fold_of != f], yq[fold_of != f])
         pq[fold_of == f] = model.predict_proba(xq[fold_of == f])[:, 1]
     return rel, pq
+
+
+def question_rows(exs: list[Example], rel: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The answerability model's inputs (`QUESTION_FEATURES` rows, given each hit's
+    relevance) and labels (1 where the question is answerable)."""
+    xq = np.vstack([qj.question_features(e.question.question, e.hits, e.ev, r) for e, r in zip(exs, rel)])
+    return xq, np.array([float(e.question.answerable) for e in exs])
 
 
 def auc(scores: np.ndarray, labels: np.ndarray) -> float:
@@ -189,16 +196,16 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"add {MIRROR_SET.name}, asked of the training corpus's own index")
     p.add_argument("--out", type=Path, default=qj.MODEL_PATH, help="where to write the judge (fit)")
     args = p.parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     sets = args.questions or DEFAULT_SETS
     if any("test" in s.name for s in sets):
         p.error("the judge is never fitted on the test split")
     # Not an Assistant: that would load the judge this command is here to (re)write.
     settings = Settings.from_env(index_dir=str(args.index))
-    vocab = vocabulary()
+    mirror = list(read_cables(MIRROR))  # read once: the background word counts and --mirror's cables
+    vocab = vocabulary(mirror)
     exs = examples(open_index(settings.index_dir), settings, [q for s in sets for q in load_questions(s)], vocab)
     if args.mirror:
-        exs += examples(mirror_index(), settings, load_questions(MIRROR_SET), vocab)
+        exs += examples(mirror_index(mirror), settings, load_questions(MIRROR_SET), vocab)
         sets = [*sets, MIRROR_SET, MIRROR_CABLES]
     print(f"{len(exs)} questions ({sum(e.question.answerable for e in exs)} answerable) from "
           f"{', '.join(s.name for s in sets)}", file=sys.stderr)
@@ -218,13 +225,12 @@ def fit(exs: list[Example], vocab: qj.Vocabulary, data_hash: str) -> tuple[qj.Ju
     """The judge fitted on all `exs`, with the cross-validated probabilities its
     thresholds were chosen on."""
     rel, pq = out_of_fold(exs, "logistic")
-    answerable = np.array([float(e.question.answerable) for e in exs])
     train = [e for e in exs if e.question.answerable]
     relevance = qj.fit_logistic(np.vstack([e.x_hit for e in train]), np.concatenate([e.y_hit for e in train]),
                                 qj.HIT_FEATURES)
     # The answerability model is fitted on the cross-validated relevance, as it will see
     # relevance for questions the relevance model was not fitted on.
-    xq = np.vstack([qj.question_features(e.question.question, e.hits, e.ev, r) for e, r in zip(exs, rel)])
+    xq, answerable = question_rows(exs, rel)
     answer = qj.fit_logistic(xq, answerable, qj.QUESTION_FEATURES, c=ANSWER_C)
     judge = qj.Judge(relevance, answer, abstain_threshold(pq, answerable), vocab, data_hash)
     return judge, rel, pq
