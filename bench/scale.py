@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import platform
 import re
+import resource
 import sqlite3
 import sys
 import time
@@ -391,11 +392,11 @@ def exact_top(n: int, sampler: "GaussianSampler", queries: np.ndarray, batch: in
 
 
 def hybrid(n_chunks: int, corpus: Path, real: np.ndarray | None, seed: int, work: Path,
-           kinds: list[str], encoder_backend: str | None) -> dict:
-    """The hybrid row: store and ANN build, memory, dense / keyword / hybrid latency."""
+           kinds: list[str], encoder_backend: str | None, questions: list[str]) -> dict:
+    """The hybrid row: store and ANN build, memory, dense / keyword / hybrid latency over
+    `questions`."""
     from embeddings import tables
     from embeddings.encoder import Encoder
-    from eval.questions import load_questions
     from qa.retrieve import keyword_query, rrf
 
     work.mkdir(parents=True, exist_ok=True)
@@ -404,7 +405,6 @@ def hybrid(n_chunks: int, corpus: Path, real: np.ndarray | None, seed: int, work
     row: dict = {"n_chunks": n_chunks}
     row["store"] = synthetic_store(db, n_chunks, corpus)
     conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
-    questions = [q.question for q in load_questions()]
     encoder = Encoder(backend=encoder_backend)
     encode = []
     for q in questions[:50]:
@@ -461,7 +461,7 @@ def hybrid(n_chunks: int, corpus: Path, real: np.ndarray | None, seed: int, work
         print(json.dumps({kind: row[kind]}), file=sys.stderr)
         del index
     conn.close()
-    row["peak_rss_bytes"] = psutil.Process().memory_info().rss
+    row["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     db.unlink()
     return row
 
@@ -500,22 +500,23 @@ def hybrid_markdown(report: dict) -> str:
 
 def main_hybrid(args: argparse.Namespace, real: np.ndarray | None) -> int:
     from embeddings.tables import KEYWORD_BUDGET
+    from eval.questions import load_questions
 
     start = time.perf_counter()
+    questions = [q.question for q in load_questions()]
     report = {"machine": machine_description(), "command": " ".join(["python -m bench.scale", *sys.argv[1:]]),
-              "kinds": args.ann, "budget": KEYWORD_BUDGET, "questions": 0,
+              "kinds": args.ann, "budget": KEYWORD_BUDGET, "questions": len(questions),
               "vectors_note": ("Gaussian with the real vectors' mean and covariance."
                                if real is not None else "Gaussian with a 1/i spectrum.")}
     report["row"] = hybrid(args.hybrid, args.corpus, real, args.seed, args.work, args.ann,
-                           args.backend)
-    from eval.questions import load_questions
-    report["questions"] = len(load_questions())
+                           args.backend, questions)
     report["total_s"] = round(time.perf_counter() - start, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     name = "scale-hybrid" if args.hybrid >= 2_600_000 else f"scale-hybrid-{args.hybrid}"
     (args.out / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
-    (args.out / f"{name}.md").write_text(hybrid_markdown(report))
-    print(hybrid_markdown(report))
+    markdown = hybrid_markdown(report)
+    (args.out / f"{name}.md").write_text(markdown)
+    print(markdown)
     return 0
 
 

@@ -310,9 +310,9 @@ def stats(conn: sqlite3.Connection) -> dict:
 
     first, last = conn.execute("SELECT min(substr(date, 1, 10)), max(substr(date, 1, 10)) "
                                "FROM cables WHERE date != ''").fetchone()
+    origin_counts = dict(conn.execute("SELECT origin, count(*) FROM cables GROUP BY origin ORDER BY 2 DESC, 1"))
     return {**counts(conn), "date_from": first or "", "date_to": last or "",
-            "origins": column("SELECT DISTINCT origin FROM cables ORDER BY origin"),
-            "origin_counts": dict(conn.execute(
-                "SELECT origin, count(*) FROM cables GROUP BY origin ORDER BY 2 DESC, 1")),
+            "origins": sorted(origin_counts),  # SQLite's and Python's orders of text agree
+            "origin_counts": origin_counts,
             "classifications": column("SELECT DISTINCT classification FROM cables ORDER BY 1"),
             "tags": column("SELECT DISTINCT tag FROM cable_tags ORDER BY tag")}
