@@ -10,12 +10,13 @@ encoder lock themselves, and model generators run one at a time.
 """
 from __future__ import annotations
 
+import calendar
 import functools
 import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 
 from cables import ids
 from cables.errors import InvalidInputError
@@ -93,8 +94,7 @@ class Assistant:
         started = time.perf_counter()
         question = rewritten or asked
 
-        hits = retrieve(self.index, question, k=settings.k, candidates=max(settings.candidates, settings.k),
-                        rrf_k=settings.rrf_k, filters=filters)
+        hits = self._retrieve(question, settings, settings.k, filters)
         timings["retrieve"] = _ms(started)
         mark = time.perf_counter()
         verdict = self.judge.judge(question, hits, settings.abstain_threshold)
@@ -144,8 +144,7 @@ class Assistant:
         if turns and not turns[-1].citations and is_followup(question, turns):
             earlier = turns[-1].question
             # As many hits as an answer gets: the judge's features are read over them.
-            hits = retrieve(self.index, earlier, k=settings.k, candidates=max(settings.candidates, settings.k),
-                            rrf_k=settings.rrf_k)
+            hits = self._retrieve(earlier, settings, settings.k)
             if not self.judge.judge(earlier, hits, settings.abstain_threshold).abstain:
                 turns[-1] = Turn(earlier, ((hits[0].cable_id, hits[0].paragraph),))
         return turns
@@ -154,8 +153,12 @@ class Assistant:
         """Retrieval alone: the `k` best paragraphs for `query`."""
         query = self._check_question(query)
         k = self._check_k(k)
-        return retrieve(self.index, query, k=k, candidates=max(self.settings.candidates, k),
-                        rrf_k=self.settings.rrf_k, filters=check_filters(filters))
+        return self._retrieve(query, self.settings, k, check_filters(filters))
+
+    def _retrieve(self, query: str, settings: Settings, k: int, filters: Filters | None = None) -> list[Hit]:
+        """`retrieve` with the settings' candidate pool (at least `k`) and RRF constant."""
+        return retrieve(self.index, query, k=k, candidates=max(settings.candidates, k),
+                        rrf_k=settings.rrf_k, filters=filters)
 
     def facets(self, hits: Sequence[Hit]) -> dict[str, list[tuple[str, int]]]:
         """How many of the hits' cables come from each origin, year, classification, tag."""
@@ -272,8 +275,7 @@ def date_bound(value: str, name: str, last: bool = False) -> str:
             return date(year, month, day).isoformat()
         if len(parts) == 2:
             first = date(year, month, 1)
-            return (first if not last else
-                    date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).isoformat()
+            return (first if not last else first.replace(day=calendar.monthrange(year, month)[1])).isoformat()
         return date(year, 12, 31).isoformat() if last else date(year, 1, 1).isoformat()
     except ValueError:
         raise InvalidInputError(f"{name} {value!r} is not a date: write a year (2009), a month "
