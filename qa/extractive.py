@@ -60,9 +60,9 @@ def extractive_sentences(question: str, sources: Sequence[Hit], n: int = EXTRACT
     >>> extractive_sentences("what about hukou rules?", hits, n=1)
     [('Hukou rules stay, Ye said.', 1)]
     """
-    paragraphs = [[without_labels(s) for s in split_sentences(hit.text)] for hit in sources]
+    paragraphs = _paragraphs(sources)
     wanted = content_words(question) | numbers(question)
-    scored = _scored(question, sources)
+    scored = _scored(question, sources, paragraphs)
     # A paragraph is as relevant as its best sentence.
     relevance: dict[int, float] = {}
     for score, number, *_ in scored:
@@ -136,15 +136,23 @@ def ranked_sentences(question: str, sources: Sequence[Hit]) -> list[tuple[float,
     >>> [(n, i, s) for _, n, i, s in ranked_sentences("what about hukou rules?", hits)]
     [(1, 1, 'Hukou rules stay, Ye said.'), (1, 0, 'Rice is cheap today.')]
     """
-    return [(score, number, position, sentence) for score, number, position, sentence, _ in _scored(question, sources)]
+    return [(score, number, position, sentence)
+            for score, number, position, sentence, _ in _scored(question, sources, _paragraphs(sources))]
 
 
-def _scored(question: str, sources: Sequence[Hit]) -> list[tuple[float, int, int, str, set[str]]]:
-    """(relevance, source number, position, sentence, its words and numbers), best first."""
+def _paragraphs(sources: Sequence[Hit]) -> list[list[str]]:
+    """Each source's sentences, without headings and labels, in order."""
+    return [[without_labels(s) for s in split_sentences(hit.text)] for hit in sources]
+
+
+def _scored(question: str, sources: Sequence[Hit],
+            paragraphs: Sequence[Sequence[str]]) -> list[tuple[float, int, int, str, set[str]]]:
+    """(relevance, source number, position, sentence, its words and numbers), best first;
+    `paragraphs`: `_paragraphs(sources)`."""
     candidates = [
         (number, position, sentence, words | numbers(sentence))
-        for number, hit in enumerate(sources, 1)
-        for position, sentence in enumerate(without_labels(s) for s in split_sentences(hit.text))
+        for number, sentences in enumerate(paragraphs, 1)
+        for position, sentence in enumerate(sentences)
         if len(words := content_words(sentence)) >= 3  # not "End summary." or a heading
     ]
     wanted = content_words(question) | numbers(question)

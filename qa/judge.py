@@ -249,6 +249,7 @@ class Evidence:
     years: tuple[str, ...]  # years the question names
     hit_years: tuple[frozenset[str], ...]  # years each hit's text names
     part_year: tuple[str, ...]  # per hit: the part-of-year phrase it uses, or ''
+    kind: str  # what the question asks for (`asks_for`)
 
     def missing(self, hits: Sequence[int]) -> list[int]:
         """Indexes of the terms none of these hits holds."""
@@ -283,7 +284,7 @@ def evidence(question: str, hits: Sequence[Hit], vocabulary: Vocabulary) -> Evid
     return Evidence(
         tuple(terms), weights, tuple(found), tuple(sentences), _years(question),
         tuple(frozenset(YEAR.findall(h.text)) for h in hits),
-        tuple((m.group() if (m := _PART_YEAR.search(h.text)) else "") for h in hits),
+        tuple((m.group() if (m := _PART_YEAR.search(h.text)) else "") for h in hits), kind,
     )
 
 
@@ -302,7 +303,7 @@ def _answer_sentence(kind: str, sentences: Sequence[tuple[float, float, bool]], 
 
 def hit_features(question: str, hits: Sequence[Hit], ev: Evidence) -> np.ndarray:
     """One row of `HIT_FEATURES` per hit."""
-    kind = asks_for(question)
+    kind = ev.kind
     best_sim = max((h.similarity for h in hits), default=0.0)
     covers = [_share(ev.weights, f) for f in ev.found]
     best_cover = max(covers, default=0.0)
@@ -337,7 +338,7 @@ def question_features(question: str, hits: Sequence[Hit], ev: Evidence, relevanc
     everywhere = ev.missing(range(len(hits)))
     order = [int(i) for i in np.argsort(-relevance, kind="stable")]
     best = order[0] if order else 0
-    kind = asks_for(question)
+    kind = ev.kind
     return np.array([
         float(relevance[best]) if len(relevance) else 0.0,
         max((h.similarity for h in hits), default=0.0),
