@@ -435,9 +435,10 @@ def create_api(assistant: Callable, token: str | None, default_generator: str,
         filters = Filters(origins=tuple(origin), date_from=date_from, date_to=date_to,
                           classifications=tuple(classification), tags=tuple(tag),
                           references_to=tuple(references_to))
-        hits = assistant().search(q, k=k, filters=filters)
+        current = assistant()  # one index for the hits and their facets, even mid-swap
+        hits = current.search(q, k=k, filters=filters)
         facets = {name: [FacetOut(value=v, cables=n) for v, n in counts]
-                  for name, counts in assistant().facets(hits).items()}
+                  for name, counts in current.facets(hits).items()}
         return SearchOut(query=q, hits=hits, facets=facets)
 
     @api.get("/cables/{cable_id}", response_model=CableWithReferences,

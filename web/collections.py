@@ -242,19 +242,6 @@ class IndexJobs:
                 raise NotFoundError(f"no indexing job {job_id!r}")
             return self._snapshot(job)
 
-    def latest(self) -> JobState | None:
-        with self._lock:
-            return self._snapshot(self._jobs[next(reversed(self._jobs))]) if self._jobs else None
-
-    def wait(self, job_id: str, timeout: float = 600) -> JobState:
-        """Block until the job ends (tests and scripts); its last state."""
-        deadline = time.monotonic() + timeout
-        while (state := self.state(job_id)).status in ("queued", "running"):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{job_id} still {state.status} after {timeout} s")
-            time.sleep(0.1)
-        return state
-
     def _snapshot(self, job: _Job) -> JobState:
         state = job.state
         if state.status == "running" and job.started:

@@ -22,7 +22,7 @@ import gradio as gr
 from cables.errors import PilcrowError
 from cables.records import Filters
 from qa import phrases
-from web.collections import IndexJobs, JobState, Upload
+from web.collections import ACCEPTED, IndexJobs, JobState, Upload
 from web.render import answer_html, cable_html, draft_html, dropped_html, search_html, turns
 
 EXAMPLES = (
@@ -171,10 +171,8 @@ def generator_label(name: str) -> str:
     return GENERATOR_LABELS.get(name, name)
 
 
-def progress_html(state: JobState | None) -> str:
+def progress_html(state: JobState) -> str:
     """The indexing job's progress bar and line, then each file's skipped records."""
-    if state is None:
-        return ""
     bar = f'<div class="pbar"><div style="width:{100 * state.fraction:.1f}%"></div></div>'
     skipped = "".join(
         f"<li><b>{escape(f.name)}</b>: {len(f.skipped)} skipped<ul>"
@@ -245,15 +243,16 @@ def build_ui(assistant: Callable, default_generator: str, default_k: int,
                classifications: list, tags: list) -> str:
         try:
             filters = filters_of(origins, date_from, date_to, classifications, tags)
-            hits = assistant().search(query or "", k=int(k), filters=filters)
-            return search_html(query, hits, assistant().facets(hits), phrases(query or ""))
+            current = assistant()  # one index for the hits and their facets, even mid-swap
+            hits = current.search(query or "", k=int(k), filters=filters)
+            return search_html(query, hits, current.facets(hits), phrases(query or ""))
         except PilcrowError as exc:
             return _error_html(exc)
 
     def start_indexing(files: list | None):
         try:
             if not files:
-                raise PilcrowError("choose cable files (.txt, .csv, .csv.gz, .html, .jsonl) or a .zip first")
+                raise PilcrowError(f"choose cable files ({', '.join(ACCEPTED)}) first")
             job_id = jobs.start([Upload(Path(f).name, path=f) for f in files])
         except PilcrowError as exc:
             return "", _error_html(exc), gr.Timer(active=False)
