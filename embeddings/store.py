@@ -6,6 +6,7 @@ Layout of `var/index/`:
     gen-000002/              one immutable generation
         cables.sqlite        cables, paragraphs, chunks, FTS5 keyword index
         vectors.faiss        chunk vectors keyed by chunk row id
+        keyword-*.npy        over 200,000 paragraphs: BM25 postings (embeddings/postings.py)
         manifest.json        format, model, dimension, counts, corpus hash, index type
     .build/                  the build in progress, kept if it is killed:
         checkpoints/         the vectors of each finished batch, named by what made them
@@ -39,7 +40,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 from tqdm import tqdm
 
-from embeddings import tables, vectors
+from embeddings import postings, tables, vectors
 from cables.reader import ParseReport, read_cables
 from embeddings.chunks import Chunk, chunk_cable
 from embeddings.encoder import AUTO, TORCH, Embedder, Encoder, LocalEmbedder, model_name
@@ -186,7 +187,7 @@ def _verify_files(gen: Path, manifest: dict, index_dir: Path) -> None:
     """Check the data files against the sizes and checksums in the manifest before reading
     them: faiss may crash or allocate wildly on a damaged file, and SQLite, opened as
     immutable, would trust one."""
-    for name in (DB, VECTORS):
+    for name in _data_files(manifest.get("keyword", tables.FTS5)):
         try:
             expected = manifest["files"][name]
             size, crc = expected["bytes"], expected["crc32"]
@@ -228,7 +229,8 @@ def build_index(paths: Iterable[str | os.PathLike], index_dir: str | os.PathLike
                 batch_chunks: int = BATCH_CHUNKS,
                 embedder: Callable[[Encoder], Embedder] = LocalEmbedder,
                 on_progress: Progress | None = None,
-                report: ParseReport | None = None) -> BuildReport:
+                report: ParseReport | None = None,
+                postings_from: int = postings.POSTINGS_FROM) -> BuildReport:
     """Create or update the index at `index_dir` from cable files and folders.
 
     Cables already indexed with the same content hash are not re-embedded; changed ones
@@ -239,7 +241,8 @@ def build_index(paths: Iterable[str | os.PathLike], index_dir: str | os.PathLike
 
     `on_progress(cables_read, cables_total, chunks_embedded)` is called after each batch,
     for a caller watching the build (the UI's collection jobs); `report` receives the parse
-    report as it fills (each skipped record and why).
+    report as it fills (each skipped record and why). Above `hnsw_threshold` chunks the
+    vectors are searched by HNSW, above `postings_from` paragraphs keywords by postings.
     """
     total = None
     if progress or on_progress is not None:
@@ -250,7 +253,8 @@ def build_index(paths: Iterable[str | os.PathLike], index_dir: str | os.PathLike
     return index_cables(read_cables(*paths, report=report), index_dir, model=model,
                         backend=backend, hnsw_threshold=hnsw_threshold, prune=prune,
                         progress=progress, parse_report=report, total=total,
-                        batch_chunks=batch_chunks, embedder=embedder, on_progress=on_progress)
+                        batch_chunks=batch_chunks, embedder=embedder, on_progress=on_progress,
+                        postings_from=postings_from)
 
 
 def _previous(root: Path, model: str | None, backend: str | None) -> tuple[Path | None, dict, str]:
@@ -274,7 +278,8 @@ def index_cables(cables: Iterable[Cable], index_dir: str | os.PathLike, *,
                  parse_report: ParseReport | None = None, total: int | None = None,
                  batch_chunks: int = BATCH_CHUNKS,
                  embedder: Callable[[Encoder], Embedder] = LocalEmbedder,
-                 on_progress: Progress | None = None) -> BuildReport:
+                 on_progress: Progress | None = None,
+                 postings_from: int = postings.POSTINGS_FROM) -> BuildReport:
     """`build_index` for cables already read (a generator is consumed as it comes).
 
     `total`, when known, gives the progress bar its ETA; `embedder` makes what embeds the
@@ -304,7 +309,7 @@ def index_cables(cables: Iterable[Cable], index_dir: str | os.PathLike, *,
         try:
             report = _build(cables, previous, work, encoder, runner, hnsw_threshold, prune,
                             progress, parse_report, rebuilt, root, total, batch_chunks,
-                            on_progress or _quiet)
+                            on_progress or _quiet, postings_from)
         except BaseException:
             _clear_all_but_checkpoints(work)  # Ctrl-C or an error: keep only what resumes
             raise
@@ -415,7 +420,7 @@ def _embedded(batches: Iterator[_Batch], embedder: Embedder, checkpoints: Path,
 def _build(cables: Iterable[Cable], previous: Path | None, work: Path, encoder: Encoder,
            embedder: Embedder, hnsw_threshold: int, prune: bool, progress: bool,
            parse_report: ParseReport | None, rebuilt: str, root: Path, total: int | None,
-           batch_chunks: int, on_progress: Progress) -> BuildReport:
+           batch_chunks: int, on_progress: Progress, postings_from: int) -> BuildReport:
     seconds = dict.fromkeys(("parse", "chunk", "embed", "write"), 0.0)
     tmp = work / NEXT
     if previous:
@@ -478,7 +483,9 @@ def _build(cables: Iterable[Cable], previous: Path | None, work: Path, encoder: 
                       parse=parse_report, index_dir=str(root))
         manifest = json.loads((previous / MANIFEST).read_text()) if previous else {}
         same_layout = previous and manifest["index_type"] == vectors.choose_layout(
-            manifest["counts"]["chunks"], hnsw_threshold).kind
+            manifest["counts"]["chunks"], hnsw_threshold).kind and \
+            manifest.get("keyword", tables.FTS5) == _keyword_layout(
+                manifest["counts"]["paragraphs"], postings_from)
         if same_layout and not added and not replaced and not removed:
             seconds["write"] += perf_counter() - start
             return BuildReport(generation=previous.name, index_type=manifest["index_type"],
@@ -486,8 +493,13 @@ def _build(cables: Iterable[Cable], previous: Path | None, work: Path, encoder: 
         gone += tables.delete_cables(conn, removed)
         conn.execute("INSERT INTO paragraphs_fts (paragraphs_fts) VALUES ('optimize')")
         tables.write_term_docs(conn)
-        conn.commit()
         counts = tables.counts(conn)
+        keyword = _keyword_layout(counts["paragraphs"], postings_from)
+        if keyword == postings.LAYOUT:
+            postings.write(conn, tmp)
+        else:
+            conn.execute("DROP TABLE IF EXISTS postings")  # a copied generation's
+        conn.commit()
         corpus = tables.corpus_hash(conn)
     finally:
         conn.close()
@@ -504,22 +516,31 @@ def _build(cables: Iterable[Cable], previous: Path | None, work: Path, encoder: 
     manifest = {
         "format_version": FORMAT_VERSION, "model": encoder.name, "backend": encoder.backend,
         "dim": encoder.dim, "max_tokens": encoder.max_tokens, "chunk_overlap": CHUNK_OVERLAP,
-        "index_type": layout, "counts": counts, "corpus_hash": corpus,
+        "index_type": layout, "keyword": keyword, "counts": counts, "corpus_hash": corpus,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "generation": generation,
-        "files": {name: _file_record(tmp / name) for name in (DB, VECTORS)},
+        "files": {name: _file_record(tmp / name) for name in _data_files(keyword)},
     }
     if layout == vectors.HNSW:
         params = vectors.Layout(layout)
         manifest["hnsw"] = {"m": params.m, "ef_construction": params.ef_construction,
                             "ef_search": params.ef_search}
     (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-    for name in (DB, VECTORS, MANIFEST):
+    for name in (*_data_files(keyword), MANIFEST):
         fsync(tmp / name)
     fsync(tmp)
     seconds["write"] += perf_counter() - start
     return BuildReport(generation=generation, index_type=layout, seconds=seconds,
                        **counts, **report)
+
+
+def _keyword_layout(paragraphs: int, postings_from: int) -> str:
+    """How keyword search runs: FTS5 ranks small indexes itself; larger ones get postings."""
+    return postings.LAYOUT if paragraphs > postings_from else tables.FTS5
+
+
+def _data_files(keyword: str) -> tuple[str, ...]:
+    return (DB, VECTORS, *(postings.FILES if keyword == postings.LAYOUT else ()))
 
 
 def _counts(manifest: dict) -> dict[str, int]:
@@ -590,6 +611,8 @@ class Index:
             self._conn = sqlite3.connect(f"{(gen / DB).resolve().as_uri()}?mode=ro&immutable=1",
                                          uri=True, check_same_thread=False)
             chunks = self._sql(lambda c: tables.counts(c)["chunks"])
+            self._postings = (self._sql(lambda c: postings.Postings.open(gen, c))
+                              if self.manifest.get("keyword") == postings.LAYOUT else None)
         except sqlite3.DatabaseError as e:  # also "unable to open": a build removed it
             raise IndexMismatchError(f"index {root} has a damaged database ({e}); "
                                      f"{_rebuild_hint(root)}") from e
@@ -657,7 +680,11 @@ class Index:
                        phrase: bool = False) -> list[Match]:
         """The `k` best paragraphs for `text` by BM25 (any text is safe; no words → []);
         with `phrase`, only those holding its words in a row ("84 percent")."""
-        rows = self._sql(lambda c: tables.keyword_search(c, text, k, filters, phrase=phrase))
+        if self._postings is not None and not phrase:
+            rows = self._sql(lambda c: postings.search(
+                c, self._postings, tables.stem(c, tables.query_terms(text)), k, filters))
+        else:
+            rows = self._sql(lambda c: tables.keyword_search(c, text, k, filters, phrase=phrase))
         return [Match(cid, n, score) for cid, n, score in rows]
 
     def paragraph(self, cable_id: str, n: int) -> Paragraph:

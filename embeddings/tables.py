@@ -63,12 +63,14 @@ CREATE TRIGGER paragraphs_delete AFTER DELETE ON paragraphs BEGIN
     INSERT INTO paragraphs_fts (paragraphs_fts, rowid, text) VALUES ('delete', old.id, old.text);
 END;
 """
+FTS5 = "fts5"  # the manifest's "keyword" of an index FTS5 ranks alone
 MAX_QUERY_TERMS = 32  # a pasted page must not become a 10,000-term OR query
 TOKENIZER = "porter unicode61 remove_diacritics 2"  # paragraphs_fts's, in SCHEMA
-# Paragraphs a keyword query may score. On a 260,008-chunk synthetic index (bench/scale.py
-# --hybrid, 95 dev questions, load 11 on 2 cores): every term p50 133 / p95 530 ms; within
-# 50,000 p50 78 / p95 120 ms, keeping 91% of the top 10 (100,000: 221 ms, 99%; 25,000:
-# 65 ms, 79%). The dense retriever covers what the dropped common words would have found.
+# Paragraphs an FTS5 keyword query may score. On a 260,008-chunk synthetic index
+# (bench/scale.py --hybrid, 95 dev questions, load 11 on 2 cores): every term p50 133 /
+# p95 530 ms; within 50,000 p50 78 / p95 120 ms, keeping 91% of the top 10. Larger indexes
+# search postings arrays instead (embeddings/postings.py): at 2.6M chunks this budget
+# kept only 55% of the top 10.
 KEYWORD_BUDGET = 50_000
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TERM = re.compile(r"\w+")
@@ -185,17 +187,11 @@ def write_term_docs(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO term_docs SELECT term, doc FROM temp.paragraphs_vocab")
 
 
-def bounded_terms(conn: sqlite3.Connection, terms: list[str], budget: int) -> list[str]:
-    """The rarest of `terms` whose paragraphs add up to at most `budget` (always at least
-    the rarest one): BM25 scores every paragraph that holds any query term, so a common
-    word ("officials") in a 2.6M-paragraph index costs a second and, having a low idf,
-    hardly changes the ranking. Terms are compared as the index stems them.
+def stem(conn: sqlite3.Connection, terms: list[str]) -> list[str | None]:
+    """Each term as the index's tokenizer stems it (None: no token in it), by FTS5 itself.
 
-    >>> conn = sqlite3.connect(":memory:"); create(conn)
-    >>> conn.execute("INSERT INTO term_docs VALUES ('offici', 900), ('hukou', 3), ('reform', 50)")  # doctest: +ELLIPSIS
-    <sqlite3.Cursor ...>
-    >>> bounded_terms(conn, ["officials", "hukou", "reforms"], 100)
-    ['hukou', 'reforms']
+    >>> stem(sqlite3.connect(":memory:"), ["Regulations", "officials", "?"])
+    ['regul', 'offici', None]
     """
     conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_terms USING fts5 (text, "
                  f"tokenize='{TOKENIZER}')")
@@ -203,7 +199,23 @@ def bounded_terms(conn: sqlite3.Connection, terms: list[str], budget: int) -> li
                  "fts5vocab(temp, query_terms, 'instance')")
     conn.execute("DELETE FROM temp.query_terms")
     conn.executemany("INSERT INTO temp.query_terms (rowid, text) VALUES (?, ?)", enumerate(terms))
-    stems = dict(conn.execute("SELECT doc, term FROM temp.query_stems"))
+    found = dict(conn.execute("SELECT doc, term FROM temp.query_stems"))
+    return [found.get(i) for i in range(len(terms))]
+
+
+def bounded_terms(conn: sqlite3.Connection, terms: list[str], budget: int) -> list[str]:
+    """The rarest of `terms` whose paragraphs add up to at most `budget` (always at least
+    the rarest one): BM25 scores every paragraph that holds any query term, so a common
+    word ("officials") costs the most and, having a low idf, hardly changes the ranking.
+    Terms are compared as the index stems them.
+
+    >>> conn = sqlite3.connect(":memory:"); create(conn)
+    >>> conn.execute("INSERT INTO term_docs VALUES ('offici', 900), ('hukou', 3), ('reform', 50)")  # doctest: +ELLIPSIS
+    <sqlite3.Cursor ...>
+    >>> bounded_terms(conn, ["officials", "hukou", "reforms"], 100)
+    ['hukou', 'reforms']
+    """
+    stems = dict(enumerate(stem(conn, terms)))
     try:
         docs = dict(conn.execute(f"SELECT term, docs FROM term_docs WHERE term IN "
                                  f"({', '.join('?' * len(stems))})", list(stems.values())))

@@ -353,6 +353,44 @@ def test_hnsw_index_on_the_seeds_answers_like_the_flat_one(seeds):
                 np.testing.assert_allclose([m.score for m in approx], [m.score for m in exact], atol=1e-5)
 
 
+KEYWORD_QUERIES = [*QUERIES, "hukou reform Zhejiang", "officials officials", "?", "Guangxi 2009"]
+
+
+def test_a_postings_index_on_the_seeds_ranks_keywords_like_fts5(seeds):
+    folder, index_dir = seeds
+    postings_dir = index_dir.parent / "postings"
+    shutil.copytree(index_dir, postings_dir)
+    report = build_index([folder], postings_dir, postings_from=0, progress=False)
+    assert report.chunks_embedded == 0  # only the keyword layout changed
+    edit_seed(folder)  # an update copies the database, postings table and all: rewritten
+    build_index([folder], postings_dir, postings_from=0, progress=False)
+    build_index([folder], index_dir, progress=False)
+    with open_index(index_dir) as fts5, open_index(postings_dir) as arrays:
+        assert (fts5.manifest["keyword"], arrays.manifest["keyword"]) == ("fts5", "postings")
+        assert {"keyword-docs.npy", "keyword-weights.npy"} <= set(arrays.manifest["files"])
+        assert arrays.search_keyword("itinerant labourers", 3)[0].cable_id == "09SHANGHAI374"
+        for query in KEYWORD_QUERIES:
+            for filters in FILTERS:
+                got, want = arrays.search_keyword(query, 5, filters), fts5.search_keyword(query, 5, filters)
+                assert [(m.cable_id, m.paragraph) for m in got] == [(m.cable_id, m.paragraph) for m in want]
+                np.testing.assert_allclose([m.score for m in got], [m.score for m in want], rtol=1e-5)
+    # Shrunk back below the threshold, it is an FTS5 index again, with no stale arrays.
+    build_index([folder], postings_dir, progress=False)
+    with open_index(postings_dir) as back:
+        assert back.manifest["keyword"] == "fts5" and not list(live(postings_dir).glob("*.npy"))
+
+
+def test_a_damaged_postings_file_is_refused(seeds):
+    folder, index_dir = seeds
+    build_index([folder], index_dir, postings_from=0, progress=False)
+    weights = live(index_dir) / "keyword-weights.npy"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(IndexMismatchError, match="keyword-weights.npy fails its checksum"):
+        open_index(index_dir)
+
+
 def test_cli_build_and_info(seeds, capsys):
     folder, index_dir = seeds
     assert main(["build", str(folder), "--index", str(index_dir)]) == 0
