@@ -25,6 +25,7 @@ import os
 import platform
 import re
 import resource
+import shutil
 import sqlite3
 import sys
 import time
@@ -392,19 +393,26 @@ def exact_top(n: int, sampler: "GaussianSampler", queries: np.ndarray, batch: in
 
 
 def hybrid(n_chunks: int, corpus: Path, real: np.ndarray | None, seed: int, work: Path,
-           kinds: list[str], encoder_backend: str | None, questions: list[str]) -> dict:
-    """The hybrid row: store and ANN build, memory, dense / keyword / hybrid latency over
-    `questions`."""
-    from embeddings import tables
+           kinds: list[str], encoder_backend: str | None, questions: list[str],
+           keep_store: bool = False) -> dict:
+    """The hybrid row: store, postings and ANN build, memory, dense / keyword / hybrid
+    latency over `questions`. With `keep_store` the synthetic database and its postings
+    stay in `work` (with their figures beside them) and a later run of the same size
+    reuses them."""
+    from embeddings import postings, tables
     from embeddings.encoder import Encoder
     from qa.retrieve import keyword_query, rrf
 
     work.mkdir(parents=True, exist_ok=True)
-    db = work / "hybrid.sqlite"
-    db.unlink(missing_ok=True)
+    db = work / f"hybrid-{n_chunks}.sqlite"
+    figures = db.with_suffix(".json")
     row: dict = {"n_chunks": n_chunks}
-    row["store"] = synthetic_store(db, n_chunks, corpus)
-    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    if keep_store and db.exists() and figures.exists():
+        row["store"] = {**json.loads(figures.read_text()), "reused": True}
+    else:
+        db.unlink(missing_ok=True)
+        row["store"] = synthetic_store(db, n_chunks, corpus)
+        figures.write_text(json.dumps(row["store"]) + "\n")
     encoder = Encoder(backend=encoder_backend)
     encode = []
     for q in questions[:50]:
@@ -414,24 +422,54 @@ def hybrid(n_chunks: int, corpus: Path, real: np.ndarray | None, seed: int, work
     row["encode"] = {"backend": encoder.backend, "p50_ms": percentile_ms(encode, 50),
                      "p95_ms": percentile_ms(encode, 95)}
 
-    keyword: dict[str, list] = {}
-    for name, budget in (("bounded", tables.KEYWORD_BUDGET), ("unbounded", 10**12)):
+    # Keyword search four ways; the exact ranking is FTS5's over every term.
+    arrays_at = work / f"hybrid-{n_chunks}-postings"
+    if keep_store and (arrays_at / "figures.json").exists():
+        row["postings"] = {**json.loads((arrays_at / "figures.json").read_text()), "reused": True}
+    else:
+        shutil.rmtree(arrays_at, ignore_errors=True)
+        arrays_at.mkdir()
+        start = time.perf_counter()
+        with sqlite3.connect(db) as writer:
+            row["postings"] = postings.write(writer, arrays_at)
+        row["postings"]["write_s"] = round(time.perf_counter() - start, 1)
+        (arrays_at / "figures.json").write_text(json.dumps(row["postings"]) + "\n")
+    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    arrays = postings.Postings.open(arrays_at, conn)
+    row["postings"]["bytes"] = sum(p.stat().st_size for p in arrays_at.glob("*.npy"))
+
+    def by_postings(budget: int):
+        return lambda q: postings.search(conn, arrays, tables.stem(conn, tables.query_terms(q)),
+                                         CANDIDATES, None, budget)
+    exact = "FTS5, every term"
+    searchers = {
+        exact: lambda q: tables.keyword_search(conn, q, CANDIDATES, None, 10**12),
+        f"FTS5, rarest terms within {tables.KEYWORD_BUDGET:,} paragraphs":
+            lambda q: tables.keyword_search(conn, q, CANDIDATES, None),
+        "postings, every term": by_postings(10**12),
+        f"postings, rarest terms within {postings.BUDGET:,} postings": by_postings(postings.BUDGET),
+    }
+    found: dict[str, list] = {}
+    row["keyword"] = {}
+    for name, search in searchers.items():
         times, results = [], []
         for q in questions:
             t = time.perf_counter()
-            results.append(tables.keyword_search(conn, keyword_query(q), CANDIDATES, None, budget))
+            results.append(search(keyword_query(q)))
             times.append(time.perf_counter() - t)
-        keyword[name] = results
-        row[f"keyword_{name}"] = {"p50_ms": percentile_ms(times, 50),
-                                  "p95_ms": percentile_ms(times, 95)}
-    row["keyword_bounded"]["overlap_at_10"] = round(float(np.mean([
-        len({r[:2] for r in b[:K]} & {r[:2] for r in u[:K]}) / max(1, min(K, len(u)))
-        for b, u in zip(keyword["bounded"], keyword["unbounded"])])), 3)
+        found[name] = results
+        row["keyword"][name] = {
+            "p50_ms": percentile_ms(times, 50), "p95_ms": percentile_ms(times, 95),
+            "overlap_at_10": round(float(np.mean([
+                len({r[:2] for r in b[:K]} & {r[:2] for r in u[:K]}) / max(1, min(K, len(u)))
+                for b, u in zip(results, found[exact])])), 3)}
+        print(json.dumps({name: row["keyword"][name]}), file=sys.stderr)
+    product = by_postings(postings.BUDGET)  # what an index of this size searches with
 
     sampler = GaussianSampler(real, seed)
     queries = sampler.sample(len(questions))
     n_vectors = row["store"]["chunks"]
-    truth = exact_top(n_vectors, GaussianSampler(real, seed + 1), queries)
+    truth = exact_top(n_vectors, GaussianSampler(real, seed + 1), queries) if kinds else None
     for kind in kinds:
         release_free_memory()
         before = rss()
@@ -447,7 +485,7 @@ def hybrid(n_chunks: int, corpus: Path, real: np.ndarray | None, seed: int, work
             owners = tables.chunk_paragraphs(conn, [int(x) + 1 for x in ids[0] if x >= 0])
             dense.append(time.perf_counter() - t)
             t2 = time.perf_counter()
-            words = tables.keyword_search(conn, keyword_query(questions[i]), CANDIDATES, None)
+            words = product(keyword_query(questions[i]))
             rrf([list(dict.fromkeys(owners.values())), [r[:2] for r in words]])
             hybrid_times.append(dense[-1] + time.perf_counter() - t2)
             found.append(ids[0][:K])
@@ -462,7 +500,10 @@ def hybrid(n_chunks: int, corpus: Path, real: np.ndarray | None, seed: int, work
         del index
     conn.close()
     row["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    db.unlink()
+    if not keep_store:
+        db.unlink()
+        figures.unlink()
+        shutil.rmtree(arrays_at)
     return row
 
 
@@ -475,15 +516,21 @@ def hybrid_markdown(report: dict) -> str:
         f"load average {m['load_avg_1m']} at the start; run took {report['total_s']:.0f} s.", "",
         f"Store: {s['chunks']:,} chunks, {s['paragraphs']:,} paragraphs, {s['cables']:,} cables "
         f"(the corpus's real paragraphs, {s['copies']} copies with varied IDs, origins and "
-        f"years); SQLite + FTS5 written in {s['build_s']:.0f} s, {fmt_bytes(s['bytes'])} on disk. "
+        f"years); SQLite + FTS5 written in {s['build_s']:.0f} s"
+        f"{' (by an earlier run, kept with --keep-store)' if s.get('reused') else ''}, "
+        f"{fmt_bytes(s['bytes'])} on disk. "
         f"Vectors: {report['vectors_note']} Query encoding ({r['encode']['backend']}): "
         f"p50 {r['encode']['p50_ms']:.1f} ms, p95 {r['encode']['p95_ms']:.1f} ms.", "",
-        f"Keyword search (FTS5 BM25, {CANDIDATES} candidates, {report['questions']} eval "
-        f"questions): unbounded p50 {r['keyword_unbounded']['p50_ms']:.1f} ms / p95 "
-        f"{r['keyword_unbounded']['p95_ms']:.1f} ms; bounded to the rarest terms within "
-        f"{report['budget']:,} paragraphs p50 {r['keyword_bounded']['p50_ms']:.1f} ms / p95 "
-        f"{r['keyword_bounded']['p95_ms']:.1f} ms, top-10 overlap with unbounded "
-        f"{r['keyword_bounded']['overlap_at_10']:.3f}.", "",
+        f"Keyword search, {CANDIDATES} candidates, {report['questions']} eval questions "
+        f"(overlap@10: share of the exact top 10, FTS5's over every term, kept). Postings "
+        f"({r['postings']['terms']:,} terms, {r['postings']['postings']:,} postings, "
+        f"{fmt_bytes(r['postings']['bytes'])}) written from FTS5 in {r['postings']['write_s']:.0f} s"
+        f"{' by an earlier run' if r['postings'].get('reused') else ''}.", "",
+        "| keyword search | p50 ms | p95 ms | overlap@10 |", "|---|---:|---:|---:|",
+        *[f"| {name} | {v['p50_ms']:.1f} | {v['p95_ms']:.1f} | {v['overlap_at_10']:.3f} |"
+          for name, v in r["keyword"].items()],
+        "", "Hybrid below: dense search, chunk → paragraph lookup, keyword search by postings "
+        "within the budget, RRF (what an index of this size runs).", "",
         "| ANN | build s | index size | RSS growth | recall@10 | dense p50 / p95 ms | "
         "hybrid p50 / p95 ms (no encoding) |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -499,17 +546,16 @@ def hybrid_markdown(report: dict) -> str:
 
 
 def main_hybrid(args: argparse.Namespace, real: np.ndarray | None) -> int:
-    from embeddings.tables import KEYWORD_BUDGET
     from eval.questions import load_questions
 
     start = time.perf_counter()
     questions = [q.question for q in load_questions()]
     report = {"machine": machine_description(), "command": " ".join(["python -m bench.scale", *sys.argv[1:]]),
-              "kinds": args.ann, "budget": KEYWORD_BUDGET, "questions": len(questions),
+              "kinds": args.ann, "questions": len(questions),
               "vectors_note": ("Gaussian with the real vectors' mean and covariance."
                                if real is not None else "Gaussian with a 1/i spectrum.")}
     report["row"] = hybrid(args.hybrid, args.corpus, real, args.seed, args.work, args.ann,
-                           args.backend, questions)
+                           args.backend, questions, args.keep_store)
     report["total_s"] = round(time.perf_counter() - start, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     name = "scale-hybrid" if args.hybrid >= 2_600_000 else f"scale-hybrid-{args.hybrid}"
@@ -539,12 +585,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hybrid", type=int, metavar="CHUNKS",
                         help="instead: a synthetic index of CHUNKS chunks (2600000 = the full "
                              "release) with SQLite/FTS5 and an ANN index; hybrid latency")
-    parser.add_argument("--ann", nargs="+", default=["hnsw", "ivfpq"], choices=["hnsw", "ivfpq"])
+    parser.add_argument("--ann", nargs="*", default=["hnsw", "ivfpq"], choices=["hnsw", "ivfpq"],
+                        help="ANN indexes to build and time (none: the store and keyword search only)")
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="cables whose paragraphs "
                         "fill the synthetic store (default: the 6,712-cable corpus)")
     parser.add_argument("--backend", help="embedding backend whose query encoding is timed")
     parser.add_argument("--work", type=Path, default=Path("var/bench"),
                         help="folder for the synthetic database (deleted afterwards)")
+    parser.add_argument("--keep-store", action="store_true",
+                        help="keep the synthetic database and postings in --work, reuse them next time")
     args = parser.parse_args(argv)
 
     real = read_real_vectors(args.real_index) if args.real_index else None
