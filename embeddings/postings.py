@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from cables.records import Filters
+from embeddings import tables
 
 POSTINGS_FROM = 200_000  # paragraphs; below this FTS5's own ranking takes milliseconds
 LAYOUT = "postings"  # the manifest's "keyword" of an index that has them
@@ -89,20 +90,20 @@ def write(conn: sqlite3.Connection, folder: Path) -> dict:
     if filled != total:
         raise RuntimeError(f"FTS5 listed {filled} postings, its vocabulary {total}")
     average = lengths.sum() / max(n_rows, 1)
-    run_sizes = runs
-    offsets = np.r_[0, np.cumsum(run_sizes)]
-    idf = np.maximum(np.log((n_rows - run_sizes + 0.5) / (run_sizes + 0.5)), MIN_IDF)
-    norm = (K1 * (1 - B + B * lengths / average)).astype(np.float64)
+    offsets = np.r_[0, np.cumsum(runs)]
+    idf = np.maximum(np.log((n_rows - runs + 0.5) / (runs + 0.5)), MIN_IDF)
+    norm = K1 * (1 - B + B * lengths / average)
     first = 0
     while first < len(runs):  # weigh whole terms, about _WEIGH_POSTINGS postings at a time
         end = int(np.searchsorted(offsets, offsets[first] + _WEIGH_POSTINGS, side="right"))
         end = max(end - 1, first + 1)
         lo, hi = offsets[first], offsets[end]
         tf = weights[lo:hi].astype(np.float64)
-        weights[lo:hi] = np.repeat(idf[first:end], run_sizes[first:end]) * \
+        weights[lo:hi] = np.repeat(idf[first:end], runs[first:end]) * \
             (tf * (K1 + 1)) / (tf + norm[docs[lo:hi]])
         first = end
-    docs.flush(), weights.flush()
+    docs.flush()
+    weights.flush()
     del docs, weights
     conn.executemany("INSERT INTO postings VALUES (?, ?, ?)",
                      zip(terms, offsets[:-1].tolist(), runs.tolist()))
@@ -145,22 +146,15 @@ def search(conn: sqlite3.Connection, postings: Postings, stems: list[str | None]
            filters: Filters | None, budget: int = BUDGET) -> list[tuple[str, int, float]]:
     """Best (cable_id, paragraph, score) for the stemmed query terms; score is FTS5's
     -bm25. With filters, candidates are checked best first in widening windows."""
-    from embeddings import tables
-
     if not stems or k <= 0:
         return []
     unique = list({t for t in stems if t is not None})
     known = {t: (start, n) for t, start, n in conn.execute(
         f"SELECT term, start, docs FROM postings WHERE term IN ({', '.join('?' * len(unique))})",
         unique)}
-    asked = sorted((known[t][1], known[t][0]) for t in stems if t in known)
-    runs, used = [], 0
-    for length, start in asked:  # rarest first, within the budget (always the rarest)
-        if runs and used + length > budget:
-            break
-        runs.append((start, length))
-        used += length
-    ids, scores = postings.scores(runs)
+    asked = [known[t] for t in stems if t in known]
+    ids, scores = postings.scores([asked[i] for i in tables.rarest_within(
+        [length for _, length in asked], budget)])
     where, params = tables.filter_clause(filters) if filters and not filters.is_empty() \
         else ("1", [])
     window = 4 * k

@@ -221,14 +221,24 @@ def bounded_terms(conn: sqlite3.Connection, terms: list[str], budget: int) -> li
                                  f"({', '.join('?' * len(stems))})", list(stems.values())))
     except sqlite3.OperationalError:  # an index from before term_docs: keep every term
         return terms
-    by_rarity = sorted((docs.get(stems.get(i), 0), i) for i in range(len(terms)))
+    kept = rarest_within([docs.get(stems[i], 0) for i in range(len(terms))], budget)
+    return [terms[i] for i in sorted(kept)]
+
+
+def rarest_within(counts: list[int], budget: int) -> list[int]:
+    """Indices of the smallest `counts` that add up to at most `budget`, smallest first
+    (always the smallest one): which query terms a keyword search can afford.
+
+    >>> rarest_within([900, 3, 50], 100), rarest_within([900, 300], 100), rarest_within([], 1)
+    ([1, 2], [1], [])
+    """
     kept, total = [], 0
-    for count, i in by_rarity:
+    for count, i in sorted((count, i) for i, count in enumerate(counts)):
         if kept and total + count > budget:
             break
         kept.append(i)
         total += count
-    return [terms[i] for i in sorted(kept)]
+    return kept
 
 
 def phrase_query(text: str) -> str:
